@@ -1,0 +1,2 @@
+ALTER TABLE identity_addresses DROP CONSTRAINT identity_addresses_address_check;
+ALTER TABLE identity_addresses DROP CONSTRAINT identity_addresses_via_check;

@@ -1,0 +1,2 @@
+DROP TRIGGER identity_addresses_validate_update;
+DROP TRIGGER identity_addresses_validate_insert;

@@ -1,0 +1,4 @@
+-- MySQL needs DROP INDEX ... ON <table>.
+DROP INDEX sessions_token_idx ON sessions;
+CREATE UNIQUE INDEX sessions_token_uq ON sessions (token);
+CREATE INDEX sessions_identity_id_expires_at_idx ON sessions (identity_id, expires_at);

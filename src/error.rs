@@ -1,0 +1,76 @@
+//! The errors ladder reports, and the exit code each one maps to.
+
+use camino::Utf8PathBuf;
+
+use crate::problem::Problems;
+use crate::runner::StepFailure;
+
+/// Exit code: everything passed.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: verification failed (a snapshot differs, a migration or testdata statement failed).
+pub const EXIT_FAILED: i32 = 1;
+/// Exit code: bad input or usage (unrecognised files, bad config, unreachable database).
+pub const EXIT_BAD_INPUT: i32 = 2;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Problems with the migration or testdata files, all of them.
+    #[error("{0}")]
+    Input(#[from] Problems),
+
+    #[error("{path}: {message}")]
+    Config { path: Utf8PathBuf, message: String },
+
+    #[error("{0}")]
+    Usage(String),
+
+    /// The database could not be reached or a scratch database could not be made.
+    #[error("failed to {action} {target}: {message}")]
+    Connect {
+        action: &'static str,
+        target: String,
+        message: String,
+    },
+
+    /// A migration or testdata statement failed.
+    #[error(transparent)]
+    Step(#[from] Box<StepFailure>),
+
+    /// Reading the database at the end of the ladder failed.
+    #[error("failed to {context} on {dialect}: {message}")]
+    Dump {
+        context: String,
+        dialect: crate::Dialect,
+        message: String,
+    },
+
+    #[error("failed to {action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: Utf8PathBuf,
+        // Shown in Display; not exposed as source() so it is printed once.
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Step(_) | Error::Dump { .. } => EXIT_FAILED,
+            Error::Input(_)
+            | Error::Config { .. }
+            | Error::Usage(_)
+            | Error::Connect { .. }
+            | Error::Io { .. } => EXIT_BAD_INPUT,
+        }
+    }
+
+    pub(crate) fn io(action: &'static str, path: impl Into<Utf8PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Io {
+            action,
+            path,
+            source,
+        }
+    }
+}

@@ -1,0 +1,265 @@
+//! ladder proves that a product's database migrations upgrade safely from every old version, in
+//! one pass: it walks `migrations/` in version order, applies `testdata/<version>.sql` right after
+//! each migration, and at the end snapshots every record of every table with insta.
+//!
+//! A product's own tests can call it:
+//!
+//! ```no_run
+//! # fn main() -> Result<(), ladder::Error> {
+//! let outcome = ladder::Ladder::in_dir(".")?.run_blocking()?;
+//! assert!(outcome.passed(), "{outcome}");
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod config;
+pub mod dialect;
+pub mod discover;
+pub mod engine;
+pub mod error;
+pub mod plan;
+pub mod problem;
+pub mod report;
+pub mod runner;
+pub mod snapshot;
+pub mod sql;
+pub mod version;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use camino::{Utf8Path, Utf8PathBuf};
+
+pub use crate::config::Config;
+pub use crate::dialect::Dialect;
+pub use crate::engine::Target;
+pub use crate::error::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, Error};
+pub use crate::plan::Plan;
+pub use crate::report::Outcome;
+pub use crate::runner::{StepFailure, StepTiming};
+pub use crate::version::Version;
+
+use crate::engine::Engine;
+use crate::report::EngineRun;
+use crate::snapshot::{Glob, Redactions};
+
+/// What a run reports while it goes.
+#[derive(Debug, Clone)]
+pub enum Progress<'a> {
+    /// An engine is ready and the ladder starts on it.
+    Started {
+        dialect: Dialect,
+        describe: &'a str,
+        steps: usize,
+    },
+    /// A version's migration and testdata are applied.
+    Step {
+        dialect: Dialect,
+        timing: &'a StepTiming,
+    },
+}
+
+/// A ladder run: which folders, which databases, what to do with snapshots.
+#[derive(Debug, Clone)]
+pub struct Ladder {
+    migrations: Utf8PathBuf,
+    testdata: Option<Utf8PathBuf>,
+    snapshots: Utf8PathBuf,
+    targets: Vec<Target>,
+    accept: bool,
+    ignore_tables: Vec<String>,
+    redactions: BTreeMap<String, String>,
+}
+
+impl Ladder {
+    /// The conventional layout under `root`: `migrations/`, `testdata/` (if present) and
+    /// `snapshots/`, with `root/ladder.toml` applied when it exists.
+    pub fn in_dir(root: impl AsRef<Utf8Path>) -> Result<Ladder, Error> {
+        let root = root.as_ref();
+        // `in_dir(".")` gives `migrations/…` in messages, not `./migrations/…`.
+        let root = if root == "." { Utf8Path::new("") } else { root };
+        let testdata = root.join("testdata");
+        let ladder = Ladder {
+            migrations: root.join("migrations"),
+            testdata: testdata.is_dir().then_some(testdata),
+            snapshots: root.join("snapshots"),
+            targets: Vec::new(),
+            accept: false,
+            ignore_tables: Vec::new(),
+            redactions: BTreeMap::new(),
+        };
+        let config = root.join(config::CONFIG_FILE);
+        if config.is_file() {
+            Ok(ladder.config(Config::load(&config)?))
+        } else {
+            Ok(ladder)
+        }
+    }
+
+    /// Applies the settings of a `ladder.toml`.
+    pub fn config(mut self, config: Config) -> Ladder {
+        if let Some(dir) = config.migrations {
+            self.migrations = dir;
+        }
+        if let Some(dir) = config.testdata {
+            self.testdata = Some(dir);
+        }
+        if let Some(dir) = config.snapshots {
+            self.snapshots = dir;
+        }
+        self.ignore_tables.extend(config.ignore_tables);
+        self.redactions.extend(config.redactions);
+        self
+    }
+
+    pub fn migrations(mut self, dir: impl Into<Utf8PathBuf>) -> Ladder {
+        self.migrations = dir.into();
+        self
+    }
+
+    /// The testdata folder; it must exist once set.
+    pub fn testdata(mut self, dir: impl Into<Utf8PathBuf>) -> Ladder {
+        self.testdata = Some(dir.into());
+        self
+    }
+
+    pub fn snapshots(mut self, dir: impl Into<Utf8PathBuf>) -> Ladder {
+        self.snapshots = dir.into();
+        self
+    }
+
+    /// Adds a database to run on; with none, embedded SQLite.
+    pub fn db(mut self, target: Target) -> Ladder {
+        self.targets.push(target);
+        self
+    }
+
+    /// Writes new and changed snapshots instead of failing on them.
+    pub fn accept(mut self, accept: bool) -> Ladder {
+        self.accept = accept;
+        self
+    }
+
+    /// Leaves tables matching `pattern` (`*` wildcards) out of the snapshots.
+    pub fn ignore_table(mut self, pattern: impl Into<String>) -> Ladder {
+        self.ignore_tables.push(pattern.into());
+        self
+    }
+
+    /// Replaces non-NULL values of `table.column` (`*` wildcards) with `replacement`.
+    pub fn redact(mut self, selector: impl Into<String>, replacement: impl Into<String>) -> Ladder {
+        self.redactions.insert(selector.into(), replacement.into());
+        self
+    }
+
+    pub fn snapshot_dir(&self) -> &Utf8Path {
+        &self.snapshots
+    }
+
+    /// Reads the folders and builds the ordered plan, touching no database.
+    pub fn plan(&self) -> Result<Plan, Error> {
+        Ok(discover::discover(
+            &self.migrations,
+            self.testdata.as_deref(),
+        )?)
+    }
+
+    /// Runs the ladder quietly.
+    pub async fn run(&self) -> Result<Outcome, Error> {
+        self.run_with_progress(|_| {}).await
+    }
+
+    /// Runs the ladder on a runtime of its own, for a product's plain `#[test]`.
+    pub fn run_blocking(&self) -> Result<Outcome, Error> {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Usage(format!("failed to start the async runtime: {e}")))?
+            .block_on(self.run())
+    }
+
+    /// Runs the ladder on every engine, reporting each step to `progress`.
+    ///
+    /// Bad input (files, config) is an `Err`; what happened on each engine, failures included,
+    /// is in the [`Outcome`].
+    pub async fn run_with_progress(
+        &self,
+        mut progress: impl FnMut(Progress<'_>) + Send,
+    ) -> Result<Outcome, Error> {
+        let plan = self.plan()?;
+        let redactions = Redactions::new(&self.redactions).map_err(|message| Error::Config {
+            path: config::CONFIG_FILE.into(),
+            message,
+        })?;
+        let ignore: Vec<Glob> = self.ignore_tables.iter().map(|p| Glob::new(p)).collect();
+        let ignore = |table: &str| ignore.iter().any(|g| g.matches(table));
+        let targets = if self.targets.is_empty() {
+            vec![Target::Sqlite]
+        } else {
+            self.targets.clone()
+        };
+        let mut runs = Vec::new();
+        for target in &targets {
+            let started = Instant::now();
+            let mut run = EngineRun {
+                dialect: target.dialect(),
+                describe: String::new(),
+                steps: Vec::new(),
+                dump_time: Duration::ZERO,
+                tables: Vec::new(),
+                error: None,
+                total: Duration::ZERO,
+            };
+            if let Err(e) = self
+                .run_on(target, &plan, &redactions, &ignore, &mut progress, &mut run)
+                .await
+            {
+                run.error = Some(e);
+            }
+            run.total = started.elapsed();
+            runs.push(run);
+        }
+        Ok(Outcome {
+            runs,
+            accept: self.accept,
+            snapshots: self.snapshots.clone(),
+        })
+    }
+
+    async fn run_on(
+        &self,
+        target: &Target,
+        plan: &Plan,
+        redactions: &Redactions,
+        ignore: &(dyn Fn(&str) -> bool + Sync),
+        progress: &mut (dyn FnMut(Progress<'_>) + Send),
+        run: &mut EngineRun,
+    ) -> Result<(), Error> {
+        let mut engine = Engine::open(target).await?;
+        run.describe = engine.describe();
+        let dialect = engine.dialect();
+        progress(Progress::Started {
+            dialect,
+            describe: &run.describe,
+            steps: plan.steps.len(),
+        });
+        let climbed = runner::climb(&mut engine, plan, ignore, &mut |timing| {
+            progress(Progress::Step { dialect, timing })
+        })
+        .await;
+        // The scratch database goes whatever happened on it.
+        let closed = engine.close().await;
+        let climb = climbed?;
+        closed?;
+        run.steps = climb.steps;
+        run.dump_time = climb.dump_time;
+        run.tables = snapshot::check(
+            &self.snapshots,
+            dialect,
+            &climb.tables,
+            redactions,
+            self.accept,
+        )?;
+        Ok(())
+    }
+}

@@ -1,0 +1,189 @@
+//! The `ladder` command: a thin front end over the library.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use camino::Utf8PathBuf;
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use ladder::{Config, EXIT_BAD_INPUT, Error, Ladder, Progress, Target, report};
+
+/// Prove that database migrations upgrade safely from every old version, in one pass.
+///
+/// Walks the migrations in version order, applies testdata/<version>.sql right after each
+/// migration, and compares every record of every table with the snapshots.
+///
+/// Exit codes: 0 ok, 1 verification failed (snapshot differs, migration or testdata failed),
+/// 2 bad input or usage.
+#[derive(Parser)]
+#[command(name = "ladder", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the ladder and compare every table with its snapshot.
+    Run(RunArgs),
+    /// Print the ordered plan without touching a database.
+    Plan(Dirs),
+}
+
+#[derive(Args)]
+struct Dirs {
+    /// Migrations folder [default: migrations, or `migrations` in ladder.toml].
+    #[arg(long, value_name = "DIR")]
+    migrations: Option<Utf8PathBuf>,
+    /// Testdata folder [default: testdata, when it exists].
+    #[arg(long, value_name = "DIR")]
+    testdata: Option<Utf8PathBuf>,
+    /// Config file [default: ladder.toml, when it exists].
+    #[arg(long, value_name = "FILE")]
+    config: Option<Utf8PathBuf>,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    dirs: Dirs,
+    /// Snapshot folder; snapshots live in <DIR>/<dialect>/<table>.snap [default: snapshots].
+    #[arg(long, value_name = "DIR")]
+    snapshots: Option<Utf8PathBuf>,
+    /// Database to run on: `sqlite` (embedded, in memory).
+    #[arg(long, value_name = "URL", default_value = "sqlite")]
+    db: Vec<String>,
+    /// Write new and changed snapshots (and remove those of dropped tables) instead of failing.
+    /// Refused when CI is set.
+    #[arg(long)]
+    accept: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Plan(dirs) => plan(dirs),
+        Command::Run(args) => run(args),
+    };
+    ExitCode::from(code as u8)
+}
+
+fn ladder(dirs: &Dirs) -> Result<Ladder, Error> {
+    let mut ladder = match &dirs.config {
+        Some(path) => Ladder::in_dir(".")?.config(Config::load(path)?),
+        None => Ladder::in_dir(".")?,
+    };
+    if let Some(dir) = &dirs.migrations {
+        ladder = ladder.migrations(dir.clone());
+    }
+    if let Some(dir) = &dirs.testdata {
+        ladder = ladder.testdata(dir.clone());
+    }
+    Ok(ladder)
+}
+
+fn fail(error: &Error) -> i32 {
+    eprintln!("error: {error}");
+    error.exit_code()
+}
+
+fn plan(dirs: Dirs) -> i32 {
+    let plan = match ladder(&dirs).and_then(|l| l.plan()) {
+        Ok(plan) => plan,
+        Err(e) => return fail(&e),
+    };
+    let with_testdata = plan.steps.iter().filter(|s| !s.testdata.is_empty()).count();
+    println!(
+        "{} migrations, {with_testdata} with testdata",
+        plan.steps.len()
+    );
+    let variants = |v: &ladder::plan::Variants| -> String {
+        v.keys()
+            .map(|k| k.map_or("all", |d| d.name()))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    for step in &plan.steps {
+        let mut line = format!("{} {}  up[{}]", step.version, step.name, variants(&step.up));
+        if !step.down.is_empty() {
+            line.push_str(&format!(" down[{}]", variants(&step.down)));
+        }
+        if !step.testdata.is_empty() {
+            line.push_str(&format!(" testdata[{}]", variants(&step.testdata)));
+        }
+        println!("{line}");
+    }
+    0
+}
+
+fn run(args: RunArgs) -> i32 {
+    if args.accept && std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
+        eprintln!(
+            "error: refusing to --accept snapshots in CI (CI is set)\n  hint: accept locally, review the .snap diffs, and commit them"
+        );
+        return EXIT_BAD_INPUT;
+    }
+    let mut ladder = match ladder(&args.dirs) {
+        Ok(l) => l.accept(args.accept),
+        Err(e) => return fail(&e),
+    };
+    if let Some(dir) = args.snapshots {
+        ladder = ladder.snapshots(dir);
+    }
+    for spec in &args.db {
+        match Target::parse(spec) {
+            Ok(target) => ladder = ladder.db(target),
+            Err(e) => return fail(&e),
+        }
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: failed to start the async runtime: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let print = |line: String| match &bar {
+        Some(bar) => bar.println(line),
+        None => println!("{line}"),
+    };
+    let outcome = runtime.block_on(ladder.run_with_progress(|event| match event {
+        Progress::Started {
+            dialect: _,
+            describe,
+            steps,
+        } => {
+            if let Some(bar) = &bar {
+                bar.set_length(steps as u64);
+                bar.set_position(0);
+            }
+            print(format!("ladder: {steps} migrations on {describe}"));
+        }
+        Progress::Step { dialect, timing } => {
+            if let Some(bar) = &bar {
+                bar.inc(1);
+                bar.set_message(timing.version.to_string());
+            }
+            print(report::step_line(dialect, timing));
+        }
+    }));
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    match outcome {
+        Ok(outcome) => {
+            print!("{outcome}");
+            outcome.exit_code()
+        }
+        Err(e) => fail(&e),
+    }
+}

@@ -1,0 +1,181 @@
+//! What a run found, per engine, and how it reads in a terminal.
+
+use std::fmt;
+use std::time::Duration;
+
+use camino::Utf8PathBuf;
+
+use crate::dialect::Dialect;
+use crate::error::{EXIT_FAILED, EXIT_OK, Error};
+use crate::runner::StepTiming;
+use crate::snapshot::{Status, TableResult};
+
+/// The result of one engine's ladder.
+#[derive(Debug)]
+pub struct EngineRun {
+    pub dialect: Dialect,
+    /// Where it ran (`sqlite3 (embedded, in memory)`); empty if the engine never opened.
+    pub describe: String,
+    pub steps: Vec<StepTiming>,
+    pub dump_time: Duration,
+    pub tables: Vec<TableResult>,
+    /// Why the engine's ladder stopped, if it did.
+    pub error: Option<Error>,
+    pub total: Duration,
+}
+
+impl EngineRun {
+    pub fn passed(&self) -> bool {
+        self.error.is_none() && !self.tables.iter().any(TableResult::failed)
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        match &self.error {
+            Some(e) => e.exit_code(),
+            None if self.passed() => EXIT_OK,
+            None => EXIT_FAILED,
+        }
+    }
+}
+
+/// Every engine's result.
+#[derive(Debug)]
+pub struct Outcome {
+    pub runs: Vec<EngineRun>,
+    pub accept: bool,
+    pub snapshots: Utf8PathBuf,
+}
+
+impl Outcome {
+    pub fn passed(&self) -> bool {
+        self.runs.iter().all(EngineRun::passed)
+    }
+
+    /// 0 when every engine passed; else the highest code of those that did not (2 bad input
+    /// outranks 1 verification failed).
+    pub fn exit_code(&self) -> i32 {
+        self.runs
+            .iter()
+            .map(EngineRun::exit_code)
+            .max()
+            .unwrap_or(EXIT_OK)
+    }
+}
+
+/// A step's progress line: `20230101000001 create_users  migration 1.2 ms, testdata 0.3 ms`.
+pub fn step_line(dialect: Dialect, timing: &StepTiming) -> String {
+    let migration = match timing.migration {
+        Some(d) => format!("migration {}", ms(d)),
+        None => format!("no migration for {dialect}"),
+    };
+    let testdata = match timing.testdata {
+        Some(d) => format!(", testdata {}", ms(d)),
+        None => String::new(),
+    };
+    format!(
+        "{dialect}: {} {}  {migration}{testdata}",
+        timing.version, timing.name
+    )
+}
+
+pub fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for run in &self.runs {
+            write_run(f, run, self.accept)?;
+        }
+        Ok(())
+    }
+}
+
+fn write_run(f: &mut fmt::Formatter<'_>, run: &EngineRun, accept: bool) -> fmt::Result {
+    let d = run.dialect;
+    if let Some(error) = &run.error {
+        writeln!(f, "error: {error}")?;
+        return writeln!(f, "FAILED: {d}: the ladder stopped after {}", ms(run.total));
+    }
+    for table in &run.tables {
+        match &table.status {
+            Status::Unchanged => {}
+            Status::Changed { diff } => {
+                writeln!(f, "{d}: table {} changed:", table.table)?;
+                write!(f, "{diff}")?;
+            }
+            Status::New { body } if !accept => {
+                writeln!(
+                    f,
+                    "{d}: table {} has no accepted snapshot ({}); this run has:",
+                    table.table, table.path
+                )?;
+                for line in body.lines() {
+                    writeln!(f, "+{line}")?;
+                }
+            }
+            Status::New { .. } => {}
+            Status::Removed { diff } => {
+                writeln!(
+                    f,
+                    "{d}: table {} no longer exists, but {} does:",
+                    table.table, table.path
+                )?;
+                write!(f, "{diff}")?;
+            }
+        }
+    }
+    let names = |pick: fn(&Status) -> bool| -> Vec<&str> {
+        run.tables
+            .iter()
+            .filter(|t| pick(&t.status))
+            .map(|t| t.table.as_str())
+            .collect()
+    };
+    let changed = names(|s| matches!(s, Status::Changed { .. }));
+    let new = names(|s| matches!(s, Status::New { .. }));
+    let removed = names(|s| matches!(s, Status::Removed { .. }));
+    let timing = format!(
+        "{} migrations in {}, dump {}",
+        run.steps.len(),
+        ms(run.total.saturating_sub(run.dump_time)),
+        ms(run.dump_time)
+    );
+    let tables = run.tables.iter().filter(|t| !matches!(t.status, Status::Removed { .. })).count();
+    if changed.is_empty() && new.is_empty() && removed.is_empty() {
+        return writeln!(
+            f,
+            "ok: {d}: {timing}; {} match their snapshots",
+            plural(tables, "table")
+        );
+    }
+    let mut parts = Vec::new();
+    if !changed.is_empty() {
+        parts.push(format!("changed: {}", changed.join(", ")));
+    }
+    if !new.is_empty() {
+        parts.push(format!("new: {}", new.join(", ")));
+    }
+    if !removed.is_empty() {
+        parts.push(format!("gone: {}", removed.join(", ")));
+    }
+    if accept {
+        writeln!(f, "accepted: {d}: {timing}; {}", parts.join("; "))
+    } else {
+        writeln!(
+            f,
+            "FAILED: {d}: {timing}; {} of {} differ from their snapshots ({})",
+            changed.len() + new.len() + removed.len(),
+            plural(tables, "table"),
+            parts.join("; ")
+        )?;
+        writeln!(
+            f,
+            "  hint: if every change above is intended, run again with --accept and commit the snapshots"
+        )
+    }
+}
+
+fn plural(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}

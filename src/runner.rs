@@ -1,0 +1,236 @@
+//! The ladder loop, written once for every engine: each migration, then its testdata, in order.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use camino::Utf8PathBuf;
+
+use crate::dialect::Dialect;
+use crate::engine::{Engine, TableDump};
+use crate::error::Error;
+use crate::plan::{Plan, Script};
+use crate::sql;
+use crate::version::Version;
+
+/// What one step did, and how long it took.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepTiming {
+    pub version: Version,
+    pub name: String,
+    /// `None` when the version has no migration for this dialect (it exists for others only).
+    pub migration: Option<Duration>,
+    /// `None` when the version has no testdata for this dialect.
+    pub testdata: Option<Duration>,
+}
+
+/// Everything a finished ladder read back from the database.
+#[derive(Debug, Clone)]
+pub struct Climb {
+    pub steps: Vec<StepTiming>,
+    pub tables: Vec<TableDump>,
+    pub dump_time: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Migration,
+    Testdata,
+}
+
+/// A statement that failed, where it is, and how far the ladder got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepFailure {
+    pub dialect: Dialect,
+    pub version: Version,
+    pub name: String,
+    pub phase: Phase,
+    pub path: Utf8PathBuf,
+    /// 1-based line of the failing statement in `path`.
+    pub line: usize,
+    /// 1-based position of the statement in its file, and how many the file has.
+    pub statement: usize,
+    pub statements: usize,
+    pub sql: String,
+    /// The database's own message.
+    pub message: String,
+    /// The last version whose migration and testdata were fully applied.
+    pub reached: Option<Version>,
+    /// Whether the file ran in a transaction that was rolled back.
+    pub rolled_back: bool,
+}
+
+impl fmt::Display for StepFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{}:{}: statement {} of {} failed on {}: {}",
+            self.path, self.line, self.statement, self.statements, self.dialect, self.message
+        )?;
+        writeln!(f, "  statement: {}", excerpt(&self.sql))?;
+        let reached = match &self.reached {
+            Some(v) => format!("reached {v}"),
+            None => "reached no version".to_string(),
+        };
+        let what = match self.phase {
+            Phase::Migration => format!("failed applying {} ({})", self.version, self.name),
+            Phase::Testdata => format!(
+                "migration {} ({}) applied; failed applying its testdata",
+                self.version, self.name
+            ),
+        };
+        let state = if self.rolled_back {
+            "the file was rolled back".to_string()
+        } else if self.statement > 1 {
+            format!(
+                "statements 1-{} of the file had already been applied (no transaction)",
+                self.statement - 1
+            )
+        } else {
+            "nothing of the file was applied".to_string()
+        };
+        write!(f, "  {reached}; {what}; {state}")
+    }
+}
+
+impl std::error::Error for StepFailure {}
+
+/// The first line of a statement, shortened, for error messages.
+fn excerpt(sql: &str) -> String {
+    let first = sql.lines().next().unwrap_or("").trim_end();
+    let mut out: String = first.chars().take(100).collect();
+    if out.len() < first.len() || sql.lines().nth(1).is_some() {
+        out.push_str(" …");
+    }
+    out
+}
+
+/// Walks the plan on `engine`: after each migration its testdata; then reads every table not in
+/// `ignore`. `on_step` hears about each step as it finishes.
+pub async fn climb(
+    engine: &mut Engine,
+    plan: &Plan,
+    ignore: &dyn Fn(&str) -> bool,
+    on_step: &mut (dyn FnMut(&StepTiming) + Send),
+) -> Result<Climb, Error> {
+    let dialect = engine.dialect();
+    let mut steps = Vec::with_capacity(plan.steps.len());
+    let mut reached: Option<Version> = None;
+    for step in &plan.steps {
+        let mut timing = StepTiming {
+            version: step.version.clone(),
+            name: step.name.clone(),
+            migration: None,
+            testdata: None,
+        };
+        let fail = |phase| Failing {
+            dialect,
+            version: &step.version,
+            name: &step.name,
+            phase,
+            reached: reached.clone(),
+        };
+        if let Some(script) = step.up_for(dialect) {
+            let started = Instant::now();
+            apply(engine, script, !script.no_transaction, fail(Phase::Migration)).await?;
+            timing.migration = Some(started.elapsed());
+        }
+        if let Some(script) = step.testdata_for(dialect) {
+            let started = Instant::now();
+            apply(engine, script, true, fail(Phase::Testdata)).await?;
+            timing.testdata = Some(started.elapsed());
+        }
+        reached = Some(step.version.clone());
+        on_step(&timing);
+        steps.push(timing);
+    }
+
+    let started = Instant::now();
+    let dump_err = |context: String| {
+        move |message| Error::Dump {
+            context,
+            dialect,
+            message,
+        }
+    };
+    let names = engine
+        .tables()
+        .await
+        .map_err(dump_err("list tables".into()))?;
+    let mut tables = Vec::with_capacity(names.len());
+    for name in names.into_iter().filter(|n| !ignore(n)) {
+        let dump = engine
+            .dump(&name)
+            .await
+            .map_err(dump_err(format!("read table {name}")))?;
+        tables.push(dump);
+    }
+    Ok(Climb {
+        steps,
+        tables,
+        dump_time: started.elapsed(),
+    })
+}
+
+struct Failing<'a> {
+    dialect: Dialect,
+    version: &'a Version,
+    name: &'a str,
+    phase: Phase,
+    reached: Option<Version>,
+}
+
+/// Runs a script statement by statement so that a failure can name its line.
+async fn apply(
+    engine: &mut Engine,
+    script: &Script,
+    transaction: bool,
+    failing: Failing<'_>,
+) -> Result<(), Error> {
+    let statements = sql::split(&script.sql, failing.dialect);
+    if transaction {
+        engine
+            .execute("BEGIN")
+            .await
+            .map_err(|message| failure(&failing, script, &statements, 0, message, false))?;
+    }
+    for (i, statement) in statements.iter().enumerate() {
+        if let Err(message) = engine.execute(&statement.sql).await {
+            if transaction {
+                // The rollback's own error would hide the real one; the database is scratch.
+                let _ = engine.execute("ROLLBACK").await;
+            }
+            return Err(failure(&failing, script, &statements, i, message, transaction));
+        }
+    }
+    if transaction {
+        engine.execute("COMMIT").await.map_err(|message| {
+            failure(&failing, script, &statements, statements.len().saturating_sub(1), message, false)
+        })?;
+    }
+    Ok(())
+}
+
+fn failure(
+    failing: &Failing<'_>,
+    script: &Script,
+    statements: &[sql::Statement],
+    index: usize,
+    message: String,
+    rolled_back: bool,
+) -> Error {
+    let statement = statements.get(index);
+    Error::Step(Box::new(StepFailure {
+        dialect: failing.dialect,
+        version: failing.version.clone(),
+        name: failing.name.to_string(),
+        phase: failing.phase,
+        path: script.path.clone(),
+        line: statement.map_or(script.first_line, |s| s.line + script.first_line - 1),
+        statement: index + 1,
+        statements: statements.len(),
+        sql: statement.map_or_else(String::new, |s| s.sql.clone()),
+        message,
+        reached: failing.reached.clone(),
+        rolled_back,
+    }))
+}

@@ -1,0 +1,365 @@
+//! Records to JSON, redactions, and insta `.snap` files: one per table per dialect.
+
+use std::collections::BTreeMap;
+
+use camino::{Utf8Path, Utf8PathBuf};
+use insta::internals::TextSnapshotContents;
+use insta::{Snapshot, TextSnapshotKind};
+use regex::Regex;
+use serde_json::{Map, Value};
+
+use crate::dialect::Dialect;
+use crate::engine::TableDump;
+use crate::error::Error;
+
+/// A `*` pattern matched against a whole name.
+#[derive(Debug, Clone)]
+pub struct Glob(Regex);
+
+impl Glob {
+    pub fn new(pattern: &str) -> Glob {
+        let body = pattern
+            .split('*')
+            .map(regex::escape)
+            .collect::<Vec<_>>()
+            .join(".*");
+        // Escaped literals joined by `.*` always form a valid pattern.
+        Glob(Regex::new(&format!("^{body}$")).expect("escaped glob is a valid regex"))
+    }
+
+    pub fn matches(&self, name: &str) -> bool {
+        self.0.is_match(name)
+    }
+}
+
+/// Values replaced before snapshotting, for columns that change on every run (timestamps filled
+/// by `now()`, random ids). NULL stays NULL so that nullability still shows.
+#[derive(Debug, Clone, Default)]
+pub struct Redactions {
+    rules: Vec<(Glob, Glob, String)>,
+}
+
+impl Redactions {
+    /// Reads `"table.column" = "replacement"` selectors.
+    pub fn new(selectors: &BTreeMap<String, String>) -> Result<Redactions, String> {
+        let mut rules = Vec::new();
+        for (selector, replacement) in selectors {
+            let Some((table, column)) = selector.split_once('.') else {
+                return Err(format!(
+                    "redaction selector {selector:?} is not of the form \"table.column\" \
+                     (use * for any table or column, e.g. \"*.updated_at\")"
+                ));
+            };
+            rules.push((Glob::new(table), Glob::new(column), replacement.clone()));
+        }
+        Ok(Redactions { rules })
+    }
+
+    fn replacement(&self, table: &str, column: &str) -> Option<&str> {
+        self.rules
+            .iter()
+            .find(|(t, c, _)| t.matches(table) && c.matches(column))
+            .map(|(_, _, r)| r.as_str())
+    }
+}
+
+/// The body of a table's snapshot: a JSON array of records, keys sorted, one field a line.
+pub fn render(dump: &TableDump, redactions: &Redactions) -> String {
+    let replacements: Vec<Option<&str>> = dump
+        .columns
+        .iter()
+        .map(|c| redactions.replacement(&dump.name, c))
+        .collect();
+    let records: Vec<Value> = dump
+        .rows
+        .iter()
+        .map(|row| {
+            let mut record = Map::new();
+            for ((column, value), replacement) in dump.columns.iter().zip(row).zip(&replacements) {
+                let value = match replacement {
+                    Some(r) if !value.is_null() => Value::from(*r),
+                    _ => value.clone(),
+                };
+                record.insert(column.clone(), value);
+            }
+            Value::Object(record)
+        })
+        .collect();
+    // Serialising plain JSON values cannot fail.
+    serde_json::to_string_pretty(&records).expect("JSON values serialise")
+}
+
+/// The file of `table`'s snapshot on `dialect`.
+pub fn path_for(dir: &Utf8Path, dialect: Dialect, table: &str) -> Utf8PathBuf {
+    let safe: String = table
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    dir.join(dialect.name()).join(format!("{safe}.snap"))
+}
+
+/// How a table's records compare with its accepted snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    Unchanged,
+    /// The records differ; `diff` is a unified diff from the accepted to this run.
+    Changed { diff: String },
+    /// No accepted snapshot yet.
+    New { body: String },
+    /// A snapshot exists for a table that the ladder no longer produces.
+    Removed { diff: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableResult {
+    pub table: String,
+    pub path: Utf8PathBuf,
+    pub rows: usize,
+    pub status: Status,
+    /// `--accept` wrote (or removed) the snapshot.
+    pub accepted: bool,
+}
+
+impl TableResult {
+    /// Whether this table fails the run.
+    pub fn failed(&self) -> bool {
+        self.status != Status::Unchanged && !self.accepted
+    }
+}
+
+/// Compares every table with its snapshot under `dir/<dialect>/`; with `accept`, writes the new
+/// ones and removes those of tables that are gone.
+pub fn check(
+    dir: &Utf8Path,
+    dialect: Dialect,
+    tables: &[TableDump],
+    redactions: &Redactions,
+    accept: bool,
+) -> Result<Vec<TableResult>, Error> {
+    let mut results = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for dump in tables {
+        let path = path_for(dir, dialect, &dump.name);
+        seen.insert(path.clone());
+        let body = render(dump, redactions);
+        let status = match read_snapshot(&path)? {
+            None => Status::New { body: body.clone() },
+            Some(old) => {
+                let new = normalise(&body);
+                if old == new {
+                    Status::Unchanged
+                } else {
+                    Status::Changed {
+                        diff: diff(&old, &new, &path),
+                    }
+                }
+            }
+        };
+        let accepted = accept && status != Status::Unchanged;
+        if accepted {
+            let header = format!(
+                "table {} on {}: {} row{}, ordered by {}",
+                dump.name,
+                dialect,
+                dump.rows.len(),
+                if dump.rows.len() == 1 { "" } else { "s" },
+                dump.order_by.join(", ")
+            );
+            write_snapshot(&path, &header, &body)?;
+        }
+        results.push(TableResult {
+            table: dump.name.clone(),
+            path,
+            rows: dump.rows.len(),
+            status,
+            accepted,
+        });
+    }
+    for path in existing_snapshots(&dir.join(dialect.name()))? {
+        if seen.contains(&path) {
+            continue;
+        }
+        let old = read_snapshot(&path)?.unwrap_or_default();
+        let table = path.file_stem().unwrap_or_default().to_string();
+        if accept {
+            fs_err::remove_file(&path).map_err(Error::io("remove", &path))?;
+        }
+        results.push(TableResult {
+            table,
+            path: path.clone(),
+            rows: 0,
+            status: Status::Removed {
+                diff: diff(&old, "", &path),
+            },
+            accepted: accept,
+        });
+    }
+    results.sort_by(|a, b| a.table.cmp(&b.table));
+    Ok(results)
+}
+
+/// insta's own reading of a snapshot, normalised the way insta compares them.
+fn read_snapshot(path: &Utf8Path) -> Result<Option<String>, Error> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let snapshot = Snapshot::from_file(path.as_std_path()).map_err(|e| Error::Io {
+        action: "read snapshot",
+        path: path.to_owned(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    Ok(Some(
+        snapshot
+            .as_text()
+            .map(|t| t.to_string())
+            .unwrap_or_default(),
+    ))
+}
+
+fn normalise(body: &str) -> String {
+    TextSnapshotContents::new(body.to_string(), TextSnapshotKind::File).to_string()
+}
+
+fn existing_snapshots(dir: &Utf8Path) -> Result<Vec<Utf8PathBuf>, Error> {
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut paths = Vec::new();
+    for entry in fs_err::read_dir(dir).map_err(Error::io("read", dir))? {
+        let entry = entry.map_err(Error::io("read", dir))?;
+        if let Ok(path) = Utf8PathBuf::from_path_buf(entry.path())
+            && path.extension() == Some("snap")
+        {
+            paths.push(path);
+        }
+    }
+    paths.sort();
+    Ok(paths)
+}
+
+/// Writes the file in insta's format, through a temporary file so that a crash never leaves a
+/// truncated snapshot.
+fn write_snapshot(path: &Utf8Path, description: &str, body: &str) -> Result<(), Error> {
+    let text = format!(
+        "---\nsource: ladder\ndescription: {}\n---\n{}\n",
+        serde_json::Value::from(description),
+        body.trim_end()
+    );
+    if let Some(parent) = path.parent() {
+        fs_err::create_dir_all(parent).map_err(Error::io("create", parent))?;
+    }
+    let tmp = path.with_extension("snap.tmp");
+    fs_err::write(&tmp, text).map_err(Error::io("write", &tmp))?;
+    fs_err::rename(&tmp, path).map_err(Error::io("write", path))?;
+    Ok(())
+}
+
+fn diff(old: &str, new: &str, path: &Utf8Path) -> String {
+    // Both sides end in a newline so the diff has no "no newline at end of file" noise.
+    let line_end = |s: &str| if s.is_empty() || s.ends_with('\n') { String::new() } else { "\n".into() };
+    let (old, new) = (format!("{old}{}", line_end(old)), format!("{new}{}", line_end(new)));
+    similar::TextDiff::from_lines(&old, &new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("{path} (accepted)"), "this run")
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn dump() -> TableDump {
+        TableDump {
+            name: "users".into(),
+            columns: vec!["id".into(), "email".into(), "created_at".into()],
+            order_by: vec!["id".into()],
+            rows: vec![
+                vec![json!(1), json!("a@example.com"), json!("2024-01-01 10:00:00")],
+                vec![json!(2), json!(null), Value::Null],
+            ],
+        }
+    }
+
+    #[test]
+    fn records_render_with_sorted_keys_and_redactions() {
+        let redactions =
+            Redactions::new(&BTreeMap::from([("*.created_*".into(), "[now]".into())])).unwrap();
+        insta::assert_snapshot!(render(&dump(), &redactions), @r#"
+        [
+          {
+            "created_at": "[now]",
+            "email": "a@example.com",
+            "id": 1
+          },
+          {
+            "created_at": null,
+            "email": null,
+            "id": 2
+          }
+        ]
+        "#);
+    }
+
+    #[test]
+    fn selectors_need_a_table_and_a_column() {
+        let err = Redactions::new(&BTreeMap::from([("updated_at".into(), "x".into())]));
+        assert!(err.unwrap_err().contains("\"table.column\""));
+    }
+
+    #[test]
+    fn globs_match_whole_names() {
+        assert!(Glob::new("*_at").matches("created_at"));
+        assert!(!Glob::new("*_at").matches("created_at_x"));
+        assert!(Glob::new("a.b").matches("a.b"));
+        assert!(!Glob::new("a.b").matches("axb"));
+    }
+
+    #[test]
+    fn accepted_snapshots_round_trip_through_insta() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = Utf8Path::from_path(dir.path()).unwrap();
+        let tables = [dump()];
+        let none = Redactions::default();
+        let first = check(dir, Dialect::Sqlite3, &tables, &none, false).unwrap();
+        assert!(matches!(first[0].status, Status::New { .. }) && first[0].failed());
+        assert!(!dir.join("sqlite3/users.snap").exists(), "wrote without --accept");
+
+        check(dir, Dialect::Sqlite3, &tables, &none, true).unwrap();
+        let parsed = Snapshot::from_file(dir.join("sqlite3/users.snap").as_std_path()).unwrap();
+        assert_eq!(
+            parsed.metadata().description(),
+            Some("table users on sqlite3: 2 rows, ordered by id")
+        );
+        let again = check(dir, Dialect::Sqlite3, &tables, &none, false).unwrap();
+        assert_eq!(again[0].status, Status::Unchanged);
+
+        let mut changed = dump();
+        changed.rows[0][1] = json!("b@example.com");
+        let result = check(dir, Dialect::Sqlite3, &[changed], &none, false).unwrap();
+        let Status::Changed { diff } = &result[0].status else {
+            panic!("expected a change, got {:?}", result[0].status);
+        };
+        assert!(diff.contains("-    \"email\": \"a@example.com\",\n+    \"email\": \"b@example.com\","), "{diff}");
+    }
+
+    #[test]
+    fn snapshots_of_dropped_tables_are_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = Utf8Path::from_path(dir.path()).unwrap();
+        let none = Redactions::default();
+        check(dir, Dialect::Sqlite3, &[dump()], &none, true).unwrap();
+        let result = check(dir, Dialect::Sqlite3, &[], &none, false).unwrap();
+        assert_eq!(result.len(), 1);
+        assert!(matches!(result[0].status, Status::Removed { .. }) && result[0].failed());
+        check(dir, Dialect::Sqlite3, &[], &none, true).unwrap();
+        assert!(!dir.join("sqlite3/users.snap").exists());
+    }
+}

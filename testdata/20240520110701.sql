@@ -1,0 +1,5 @@
+-- payload is binary: a JSON document, and a few raw bytes including 0x00.
+INSERT INTO audit_log (id, identity_id, event_type, ip_address, payload, created_at) VALUES
+    (1001, 1, 'session.created', '203.0.113.7', X'7B226D6574686F64223A2270617373776F7264227D', '2024-05-21T10:00:00Z'),
+    (1002, NULL, 'login.failed', '2001:db8::1', NULL, '2024-05-21T10:02:30Z'),
+    (1003, 12, 'identity.updated', NULL, X'00FF10', '2024-05-22T16:20:00Z');

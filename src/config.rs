@@ -63,7 +63,10 @@ mod tests {
     #[test]
     fn unknown_keys_are_rejected() {
         let err = toml::from_str::<Config>("migratons = 'x'").unwrap_err();
-        assert!(err.to_string().contains("unknown field `migratons`"), "{err}");
+        assert!(
+            err.to_string().contains("unknown field `migratons`"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -77,7 +80,10 @@ mod tests {
             "#,
         )
         .unwrap();
-        assert_eq!(config.migrations.as_deref(), Some(Utf8Path::new("db/migrations")));
+        assert_eq!(
+            config.migrations.as_deref(),
+            Some(Utf8Path::new("db/migrations"))
+        );
         assert_eq!(config.ignore_tables, ["schema_migrations"]);
         assert_eq!(config.redactions["*.updated_at"], "[now]");
     }

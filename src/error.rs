@@ -11,6 +11,8 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_FAILED: i32 = 1;
 /// Exit code: bad input or usage (unrecognised files, bad config, unreachable database).
 pub const EXIT_BAD_INPUT: i32 = 2;
+/// Exit code: interrupted by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: i32 = 130;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -31,6 +33,16 @@ pub enum Error {
         target: String,
         message: String,
     },
+
+    /// `docker://` was asked for but no Docker engine answered.
+    #[error(
+        "no Docker engine answered at {host} ({reason}); start Docker, or run on an existing server with --db postgres://USER@HOST:5432/DB or --db mysql://USER@HOST:3306"
+    )]
+    NoDocker { host: String, reason: String },
+
+    /// The run was interrupted (Ctrl-C, SIGTERM); the scratch database was dropped.
+    #[error("interrupted; the scratch database was dropped")]
+    Interrupted,
 
     /// A migration or testdata statement failed.
     #[error(transparent)]
@@ -57,15 +69,20 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Step(_) | Error::Dump { .. } => EXIT_FAILED,
+            Error::Interrupted => EXIT_INTERRUPTED,
             Error::Input(_)
             | Error::Config { .. }
             | Error::Usage(_)
             | Error::Connect { .. }
+            | Error::NoDocker { .. }
             | Error::Io { .. } => EXIT_BAD_INPUT,
         }
     }
 
-    pub(crate) fn io(action: &'static str, path: impl Into<Utf8PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<Utf8PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> Error {
         let path = path.into();
         move |source| Error::Io {
             action,

@@ -69,6 +69,7 @@ pub struct Ladder {
     accept: bool,
     ignore_tables: Vec<String>,
     redactions: BTreeMap<String, String>,
+    handle_signals: bool,
 }
 
 impl Ladder {
@@ -87,6 +88,7 @@ impl Ladder {
             accept: false,
             ignore_tables: Vec::new(),
             redactions: BTreeMap::new(),
+            handle_signals: false,
         };
         let config = root.join(config::CONFIG_FILE);
         if config.is_file() {
@@ -152,6 +154,14 @@ impl Ladder {
         self
     }
 
+    /// On Ctrl-C or SIGTERM, stop, drop the scratch databases and containers, and report
+    /// [`Error::Interrupted`]. Off by default, since it takes over those signals for the process;
+    /// the `ladder` command turns it on.
+    pub fn handle_signals(mut self, on: bool) -> Ladder {
+        self.handle_signals = on;
+        self
+    }
+
     pub fn snapshot_dir(&self) -> &Utf8Path {
         &self.snapshots
     }
@@ -178,13 +188,13 @@ impl Ladder {
             .block_on(self.run())
     }
 
-    /// Runs the ladder on every engine, reporting each step to `progress`.
+    /// Runs the ladder on every engine, concurrently, reporting each step to `progress`.
     ///
     /// Bad input (files, config) is an `Err`; what happened on each engine, failures included,
-    /// is in the [`Outcome`].
+    /// is in the [`Outcome`], in the order the engines were given.
     pub async fn run_with_progress(
         &self,
-        mut progress: impl FnMut(Progress<'_>) + Send,
+        progress: impl FnMut(Progress<'_>) + Send,
     ) -> Result<Outcome, Error> {
         let plan = self.plan()?;
         let redactions = Redactions::new(&self.redactions).map_err(|message| Error::Config {
@@ -198,8 +208,13 @@ impl Ladder {
         } else {
             self.targets.clone()
         };
-        let mut runs = Vec::new();
-        for target in &targets {
+        let progress = std::sync::Mutex::new(progress);
+        let report = |event: Progress<'_>| {
+            // A panic in the caller's callback poisons the lock; later events still go out.
+            let mut callback = progress.lock().unwrap_or_else(|p| p.into_inner());
+            callback(event)
+        };
+        let runs = futures_util::future::join_all(targets.iter().map(|target| async {
             let started = Instant::now();
             let mut run = EngineRun {
                 dialect: target.dialect(),
@@ -211,14 +226,15 @@ impl Ladder {
                 total: Duration::ZERO,
             };
             if let Err(e) = self
-                .run_on(target, &plan, &redactions, &ignore, &mut progress, &mut run)
+                .run_on(target, &plan, &redactions, &ignore, &report, &mut run)
                 .await
             {
                 run.error = Some(e);
             }
             run.total = started.elapsed();
-            runs.push(run);
-        }
+            run
+        }))
+        .await;
         Ok(Outcome {
             runs,
             accept: self.accept,
@@ -232,9 +248,12 @@ impl Ladder {
         plan: &Plan,
         redactions: &Redactions,
         ignore: &(dyn Fn(&str) -> bool + Sync),
-        progress: &mut (dyn FnMut(Progress<'_>) + Send),
+        progress: &(dyn Fn(Progress<'_>) + Sync),
         run: &mut EngineRun,
     ) -> Result<(), Error> {
+        // Listen before the scratch database exists, so that no signal can kill the process
+        // between creating and dropping it.
+        let mut interrupt = Interrupt::new(self.handle_signals)?;
         let mut engine = Engine::open(target).await?;
         run.describe = engine.describe();
         let dialect = engine.dialect();
@@ -243,10 +262,11 @@ impl Ladder {
             describe: &run.describe,
             steps: plan.steps.len(),
         });
-        let climbed = runner::climb(&mut engine, plan, ignore, &mut |timing| {
-            progress(Progress::Step { dialect, timing })
-        })
-        .await;
+        let mut on_step = |timing: &StepTiming| progress(Progress::Step { dialect, timing });
+        let climbed = tokio::select! {
+            climbed = runner::climb(&mut engine, plan, ignore, &mut on_step) => climbed,
+            () = interrupt.recv() => Err(Error::Interrupted),
+        };
         // The scratch database goes whatever happened on it.
         let closed = engine.close().await;
         let climb = climbed?;
@@ -261,5 +281,36 @@ impl Ladder {
             self.accept,
         )?;
         Ok(())
+    }
+}
+
+/// Ctrl-C and SIGTERM, when the ladder handles them.
+struct Interrupt(Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>);
+
+impl Interrupt {
+    fn new(on: bool) -> Result<Interrupt, Error> {
+        use tokio::signal::unix::{SignalKind, signal};
+        if !on {
+            return Ok(Interrupt(None));
+        }
+        let listen = |kind| {
+            signal(kind).map_err(|e| Error::Usage(format!("failed to listen for signals: {e}")))
+        };
+        Ok(Interrupt(Some((
+            listen(SignalKind::interrupt())?,
+            listen(SignalKind::terminate())?,
+        ))))
+    }
+
+    async fn recv(&mut self) {
+        match &mut self.0 {
+            Some((int, term)) => {
+                tokio::select! {
+                    _ = int.recv() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            None => std::future::pending().await,
+        }
     }
 }

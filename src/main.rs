@@ -1,6 +1,6 @@
 //! The `ladder` command: a thin front end over the library.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use camino::Utf8PathBuf;
@@ -69,6 +69,11 @@ fn main() -> ExitCode {
     ExitCode::from(code as u8)
 }
 
+/// Prints a line to stdout; a closed pipe (`ladder plan | head`) is not an error.
+fn say(text: impl std::fmt::Display) {
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
+}
+
 fn ladder(dirs: &Dirs) -> Result<Ladder, Error> {
     let mut ladder = match &dirs.config {
         Some(path) => Ladder::in_dir(".")?.config(Config::load(path)?),
@@ -94,10 +99,10 @@ fn plan(dirs: Dirs) -> i32 {
         Err(e) => return fail(&e),
     };
     let with_testdata = plan.steps.iter().filter(|s| !s.testdata.is_empty()).count();
-    println!(
+    say(format_args!(
         "{} migrations, {with_testdata} with testdata",
         plan.steps.len()
-    );
+    ));
     let variants = |v: &ladder::plan::Variants| -> String {
         v.keys()
             .map(|k| k.map_or("all", |d| d.name()))
@@ -112,7 +117,7 @@ fn plan(dirs: Dirs) -> i32 {
         if !step.testdata.is_empty() {
             line.push_str(&format!(" testdata[{}]", variants(&step.testdata)));
         }
-        println!("{line}");
+        say(line);
     }
     0
 }
@@ -125,7 +130,7 @@ fn run(args: RunArgs) -> i32 {
         return EXIT_BAD_INPUT;
     }
     let mut ladder = match ladder(&args.dirs) {
-        Ok(l) => l.accept(args.accept),
+        Ok(l) => l.accept(args.accept).handle_signals(true),
         Err(e) => return fail(&e),
     };
     if let Some(dir) = args.snapshots {
@@ -154,7 +159,7 @@ fn run(args: RunArgs) -> i32 {
     });
     let print = |line: String| match &bar {
         Some(bar) => bar.println(line),
-        None => println!("{line}"),
+        None => say(line),
     };
     let outcome = runtime.block_on(ladder.run_with_progress(|event| match event {
         Progress::Started {
@@ -181,7 +186,7 @@ fn run(args: RunArgs) -> i32 {
     }
     match outcome {
         Ok(outcome) => {
-            print!("{outcome}");
+            let _ = write!(std::io::stdout().lock(), "{outcome}");
             outcome.exit_code()
         }
         Err(e) => fail(&e),

@@ -95,6 +95,10 @@ fn write_run(f: &mut fmt::Formatter<'_>, run: &EngineRun, accept: bool) -> fmt::
     let d = run.dialect;
     if let Some(error) = &run.error {
         writeln!(f, "error: {error}")?;
+        if run.describe.is_empty() {
+            // The engine never opened (no server, no Docker): the error line says it all.
+            return Ok(());
+        }
         return writeln!(f, "FAILED: {d}: the ladder stopped after {}", ms(run.total));
     }
     for table in &run.tables {
@@ -141,7 +145,11 @@ fn write_run(f: &mut fmt::Formatter<'_>, run: &EngineRun, accept: bool) -> fmt::
         ms(run.total.saturating_sub(run.dump_time)),
         ms(run.dump_time)
     );
-    let tables = run.tables.iter().filter(|t| !matches!(t.status, Status::Removed { .. })).count();
+    let tables = run
+        .tables
+        .iter()
+        .filter(|t| !matches!(t.status, Status::Removed { .. }))
+        .count();
     if changed.is_empty() && new.is_empty() && removed.is_empty() {
         return writeln!(
             f,

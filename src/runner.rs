@@ -55,7 +55,9 @@ pub struct StepFailure {
     pub message: String,
     /// The last version whose migration and testdata were fully applied.
     pub reached: Option<Version>,
-    /// Whether the file ran in a transaction that was rolled back.
+    /// Whether the file ran in a transaction.
+    pub transaction: bool,
+    /// Whether that transaction undid the whole file (not so where DDL commits implicitly).
     pub rolled_back: bool,
 }
 
@@ -81,8 +83,16 @@ impl fmt::Display for StepFailure {
         let state = if self.rolled_back {
             "the file was rolled back".to_string()
         } else if self.statement > 1 {
+            let why = if self.transaction {
+                format!(
+                    "{} commits DDL implicitly, so a rollback cannot undo them",
+                    self.dialect
+                )
+            } else {
+                "no transaction".to_string()
+            };
             format!(
-                "statements 1-{} of the file had already been applied (no transaction)",
+                "statements 1-{} of the file had already been applied ({why})",
                 self.statement - 1
             )
         } else {
@@ -128,10 +138,17 @@ pub async fn climb(
             name: &step.name,
             phase,
             reached: reached.clone(),
+            transaction: false,
         };
         if let Some(script) = step.up_for(dialect) {
             let started = Instant::now();
-            apply(engine, script, !script.no_transaction, fail(Phase::Migration)).await?;
+            apply(
+                engine,
+                script,
+                !script.no_transaction,
+                fail(Phase::Migration),
+            )
+            .await?;
             timing.migration = Some(started.elapsed());
         }
         if let Some(script) = step.testdata_for(dialect) {
@@ -177,6 +194,7 @@ struct Failing<'a> {
     name: &'a str,
     phase: Phase,
     reached: Option<Version>,
+    transaction: bool,
 }
 
 /// Runs a script statement by statement so that a failure can name its line.
@@ -187,6 +205,10 @@ async fn apply(
     failing: Failing<'_>,
 ) -> Result<(), Error> {
     let statements = sql::split(&script.sql, failing.dialect);
+    let failing = Failing {
+        transaction,
+        ..failing
+    };
     if transaction {
         engine
             .execute("BEGIN")
@@ -199,12 +221,21 @@ async fn apply(
                 // The rollback's own error would hide the real one; the database is scratch.
                 let _ = engine.execute("ROLLBACK").await;
             }
-            return Err(failure(&failing, script, &statements, i, message, transaction));
+            let rolled_back = transaction && engine.transactional_ddl();
+            return Err(failure(
+                &failing,
+                script,
+                &statements,
+                i,
+                message,
+                rolled_back,
+            ));
         }
     }
     if transaction {
         engine.execute("COMMIT").await.map_err(|message| {
-            failure(&failing, script, &statements, statements.len().saturating_sub(1), message, false)
+            let last = statements.len().saturating_sub(1);
+            failure(&failing, script, &statements, last, message, false)
         })?;
     }
     Ok(())
@@ -231,6 +262,7 @@ fn failure(
         sql: statement.map_or_else(String::new, |s| s.sql.clone()),
         message,
         reached: failing.reached.clone(),
+        transaction: failing.transaction,
         rolled_back,
     }))
 }

@@ -109,11 +109,17 @@ pub fn path_for(dir: &Utf8Path, dialect: Dialect, table: &str) -> Utf8PathBuf {
 pub enum Status {
     Unchanged,
     /// The records differ; `diff` is a unified diff from the accepted to this run.
-    Changed { diff: String },
+    Changed {
+        diff: String,
+    },
     /// No accepted snapshot yet.
-    New { body: String },
+    New {
+        body: String,
+    },
     /// A snapshot exists for a table that the ladder no longer produces.
-    Removed { diff: String },
+    Removed {
+        diff: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -262,8 +268,17 @@ fn write_snapshot(path: &Utf8Path, description: &str, body: &str) -> Result<(), 
 
 fn diff(old: &str, new: &str, path: &Utf8Path) -> String {
     // Both sides end in a newline so the diff has no "no newline at end of file" noise.
-    let line_end = |s: &str| if s.is_empty() || s.ends_with('\n') { String::new() } else { "\n".into() };
-    let (old, new) = (format!("{old}{}", line_end(old)), format!("{new}{}", line_end(new)));
+    let line_end = |s: &str| {
+        if s.is_empty() || s.ends_with('\n') {
+            String::new()
+        } else {
+            "\n".into()
+        }
+    };
+    let (old, new) = (
+        format!("{old}{}", line_end(old)),
+        format!("{new}{}", line_end(new)),
+    );
     similar::TextDiff::from_lines(&old, &new)
         .unified_diff()
         .context_radius(3)
@@ -282,7 +297,11 @@ mod tests {
             columns: vec!["id".into(), "email".into(), "created_at".into()],
             order_by: vec!["id".into()],
             rows: vec![
-                vec![json!(1), json!("a@example.com"), json!("2024-01-01 10:00:00")],
+                vec![
+                    json!(1),
+                    json!("a@example.com"),
+                    json!("2024-01-01 10:00:00"),
+                ],
                 vec![json!(2), json!(null), Value::Null],
             ],
         }
@@ -330,7 +349,10 @@ mod tests {
         let none = Redactions::default();
         let first = check(dir, Dialect::Sqlite3, &tables, &none, false).unwrap();
         assert!(matches!(first[0].status, Status::New { .. }) && first[0].failed());
-        assert!(!dir.join("sqlite3/users.snap").exists(), "wrote without --accept");
+        assert!(
+            !dir.join("sqlite3/users.snap").exists(),
+            "wrote without --accept"
+        );
 
         check(dir, Dialect::Sqlite3, &tables, &none, true).unwrap();
         let parsed = Snapshot::from_file(dir.join("sqlite3/users.snap").as_std_path()).unwrap();
@@ -347,7 +369,10 @@ mod tests {
         let Status::Changed { diff } = &result[0].status else {
             panic!("expected a change, got {:?}", result[0].status);
         };
-        assert!(diff.contains("-    \"email\": \"a@example.com\",\n+    \"email\": \"b@example.com\","), "{diff}");
+        assert!(
+            diff.contains("-    \"email\": \"a@example.com\",\n+    \"email\": \"b@example.com\","),
+            "{diff}"
+        );
     }
 
     #[test]

@@ -1,28 +1,77 @@
 //! Engines: where a ladder runs. The runner sees one small interface; each database has a file.
 
+mod docker;
+mod mysql;
+mod postgres;
 mod sqlite;
+
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::dialect::Dialect;
 use crate::error::Error;
 
+pub use docker::DockerSpec;
+pub use mysql::MysqlEngine;
+pub use postgres::PostgresEngine;
 pub use sqlite::SqliteEngine;
+
+/// How long connecting to a server may take before ladder gives up.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long closing a scratch connection may take (it may be mid-statement after Ctrl-C).
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// What `--db` names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     /// Embedded SQLite in memory: nothing to install.
     Sqlite,
+    /// An existing PostgreSQL (or CockroachDB, `cockroach` dialect) server.
+    Postgres { url: String, dialect: Dialect },
+    /// An existing MySQL or MariaDB server.
+    Mysql { url: String },
+    /// A throwaway server in a container.
+    Docker(DockerSpec),
 }
 
 impl Target {
     /// Reads a `--db` value.
     pub fn parse(spec: &str) -> Result<Target, Error> {
-        match spec {
-            "sqlite" | "sqlite3" | "sqlite::memory:" => Ok(Target::Sqlite),
-            other => Err(Error::Usage(format!(
-                "unsupported --db {other:?}\n  hint: use --db sqlite (embedded SQLite)"
+        let scheme = spec.split_once("://").map(|(s, _)| s);
+        match (spec, scheme) {
+            ("sqlite" | "sqlite3" | "sqlite::memory:", _) => Ok(Target::Sqlite),
+            (_, Some("postgres" | "postgresql")) => Ok(Target::Postgres {
+                url: spec.to_string(),
+                dialect: Dialect::Postgres,
+            }),
+            (_, Some("cockroach" | "cockroachdb")) => Ok(Target::Postgres {
+                url: format!(
+                    "postgres://{}",
+                    &spec[spec.find("://").map_or(0, |i| i + 3)..]
+                ),
+                dialect: Dialect::Cockroach,
+            }),
+            (_, Some("mysql")) => Ok(Target::Mysql {
+                url: spec.to_string(),
+            }),
+            (_, Some("mariadb")) => Ok(Target::Mysql {
+                url: format!("mysql://{}", &spec["mariadb://".len()..]),
+            }),
+            (_, Some("docker")) => DockerSpec::parse(&spec["docker://".len()..])
+                .map(Target::Docker)
+                .ok_or_else(|| {
+                    Error::Usage(format!(
+                        "unsupported --db {spec:?}\n  hint: use docker://postgres/16, \
+                         docker://mysql/8, docker://mariadb/11 or docker://cockroach"
+                    ))
+                }),
+            _ => Err(Error::Usage(format!(
+                "unsupported --db {:?}\n  hint: use sqlite, postgres://user@host:5432/db, \
+                 mysql://user@host:3306 or mariadb://user@host:3306",
+                redact_url(spec)
             ))),
         }
     }
@@ -30,7 +79,89 @@ impl Target {
     pub fn dialect(&self) -> Dialect {
         match self {
             Target::Sqlite => Dialect::Sqlite3,
+            Target::Postgres { dialect, .. } => *dialect,
+            Target::Mysql { .. } => Dialect::Mysql,
+            Target::Docker(spec) => spec.dialect(),
         }
+    }
+}
+
+impl std::fmt::Display for Target {
+    /// The target with any password masked: safe for output, reports and errors.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Sqlite => f.write_str("sqlite"),
+            Target::Postgres { url, .. } | Target::Mysql { url } => f.write_str(&redact_url(url)),
+            Target::Docker(spec) => write!(f, "{spec}"),
+        }
+    }
+}
+
+/// `scheme://user:secret@host/db` → `scheme://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+            let masked = if userinfo.contains(':') { ":***" } else { "" };
+            format!("{scheme}://{user}{masked}@{host}{tail}")
+        }
+        None => url.to_string(),
+    }
+}
+
+/// `host:port` of a server URL, for messages: never the credentials.
+fn server_of(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
+    authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, h)| h)
+        .to_string()
+}
+
+/// A database name no other run uses: the process id, the time, and a counter.
+pub(crate) fn scratch_name() -> String {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!(
+        "ladder_{}_{:x}_{}",
+        std::process::id(),
+        nanos % (1 << 48),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+pub(crate) fn connect_error(
+    action: &'static str,
+    server: &str,
+) -> impl FnOnce(sqlx::Error) -> Error {
+    let target = server.to_string();
+    move |e| Error::Connect {
+        action,
+        target,
+        message: db_message(&e),
+    }
+}
+
+pub(crate) async fn with_timeout<T>(
+    fut: impl Future<Output = Result<T, sqlx::Error>>,
+    action: &'static str,
+    server: &str,
+) -> Result<T, Error> {
+    match tokio::time::timeout(CONNECT_TIMEOUT, fut).await {
+        Ok(result) => result.map_err(connect_error(action, server)),
+        Err(_) => Err(Error::Connect {
+            action,
+            target: server.to_string(),
+            message: format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
+        }),
     }
 }
 
@@ -49,6 +180,19 @@ pub struct TableDump {
 /// A connection to a scratch database that ladder created and will drop.
 pub enum Engine {
     Sqlite(SqliteEngine),
+    Postgres(PostgresEngine, Dialect),
+    Mysql(MysqlEngine),
+}
+
+/// Calls the same method on whichever engine this is.
+macro_rules! each {
+    ($self:expr, $e:ident => $body:expr) => {
+        match $self {
+            Engine::Sqlite($e) => $body,
+            Engine::Postgres($e, _) => $body,
+            Engine::Mysql($e) => $body,
+        }
+    };
 }
 
 impl Engine {
@@ -56,47 +200,70 @@ impl Engine {
     pub async fn open(target: &Target) -> Result<Engine, Error> {
         match target {
             Target::Sqlite => Ok(Engine::Sqlite(SqliteEngine::open().await?)),
+            Target::Postgres { url, dialect } => Ok(Engine::Postgres(
+                PostgresEngine::open(url, server_of(url)).await?,
+                *dialect,
+            )),
+            Target::Mysql { url } => {
+                Ok(Engine::Mysql(MysqlEngine::open(url, server_of(url)).await?))
+            }
+            Target::Docker(spec) => {
+                let (container, url) = docker::start(spec).await?;
+                let server = format!("{spec} ({})", server_of(&url));
+                let opened = match spec.dialect() {
+                    Dialect::Mysql => MysqlEngine::open(&url, server)
+                        .await
+                        .map(|e| Engine::Mysql(e.in_container(container))),
+                    dialect => PostgresEngine::open(&url, server)
+                        .await
+                        .map(|e| Engine::Postgres(e.in_container(container), dialect)),
+                };
+                // On failure the container was moved into nothing and dropped: testcontainers
+                // removes it.
+                opened
+            }
         }
     }
 
     pub fn dialect(&self) -> Dialect {
         match self {
             Engine::Sqlite(_) => Dialect::Sqlite3,
+            Engine::Postgres(_, dialect) => *dialect,
+            Engine::Mysql(_) => Dialect::Mysql,
         }
+    }
+
+    /// Whether DDL takes part in transactions; MySQL commits it implicitly.
+    pub fn transactional_ddl(&self) -> bool {
+        !matches!(self, Engine::Mysql(_))
     }
 
     /// Where the run happens, for the progress header.
     pub fn describe(&self) -> String {
         match self {
             Engine::Sqlite(_) => "sqlite3 (embedded, in memory)".to_string(),
+            Engine::Postgres(e, _) => e.describe(),
+            Engine::Mysql(e) => e.describe(),
         }
     }
 
     /// Runs one statement; the error is the database's own message.
     pub async fn execute(&mut self, sql: &str) -> Result<(), String> {
-        match self {
-            Engine::Sqlite(e) => e.execute(sql).await.map_err(|e| db_message(&e)),
-        }
+        each!(self, e => e.execute(sql).await.map_err(|e| db_message(&e)))
     }
 
     /// The product's tables, sorted by name.
     pub async fn tables(&mut self) -> Result<Vec<String>, String> {
-        match self {
-            Engine::Sqlite(e) => e.tables().await.map_err(|e| db_message(&e)),
-        }
+        each!(self, e => e.tables().await.map_err(|e| db_message(&e)))
     }
 
     pub async fn dump(&mut self, table: &str) -> Result<TableDump, String> {
-        match self {
-            Engine::Sqlite(e) => e.dump(table).await.map_err(|e| db_message(&e)),
-        }
+        each!(self, e => e.dump(table).await.map_err(|e| db_message(&e)))
     }
 
     /// Closes the connection and drops the scratch database.
     pub async fn close(self) -> Result<(), Error> {
-        match self {
-            Engine::Sqlite(e) => e.close().await,
-        }
+        each!(self, e => e.close().await)
     }
 }
 

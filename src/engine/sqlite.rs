@@ -29,7 +29,9 @@ impl SqliteEngine {
     }
 
     pub async fn execute(&mut self, sql: &str) -> Result<(), sqlx::Error> {
-        sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut self.conn).await?;
+        sqlx::raw_sql(AssertSqlSafe(sql))
+            .execute(&mut self.conn)
+            .await?;
         Ok(())
     }
 

@@ -1,15 +1,20 @@
 # ladder's own tasks. `make migration-test` is what a product using ladder runs too.
 CARGO ?= cargo
+# Servers that `make migration-test` uses when they answer (and skips, saying why, when not).
+LADDER_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+LADDER_MYSQL_URL ?= mysql://root@127.0.0.1:3306
+SERVERS = --db-if-reachable $(LADDER_POSTGRES_URL) --db-if-reachable $(LADDER_MYSQL_URL)
 
 .PHONY: migration-test migration-accept test lint fmt bench
 
-## Run the ladder on the example product (embedded SQLite); fails on any snapshot diff.
+## Run the ladder on the example product: embedded SQLite always, plus PostgreSQL and
+## MariaDB/MySQL when they answer. Fails on any snapshot diff.
 migration-test:
-	$(CARGO) run --quiet --bin ladder -- run
+	$(CARGO) run --quiet --bin ladder -- run --db sqlite $(SERVERS)
 
 ## Accept the example product's snapshots after reviewing the diff (refused when CI is set).
 migration-accept:
-	$(CARGO) run --quiet --bin ladder -- run --accept
+	$(CARGO) run --quiet --bin ladder -- run --accept --db sqlite $(SERVERS)
 
 ## The whole test suite: unit tests, integration tests on the real binary, then lint.
 test:

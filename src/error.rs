@@ -79,6 +79,18 @@ impl Error {
         }
     }
 
+    /// The server or Docker engine did not answer (as opposed to answering with an error).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(
+            self,
+            Error::NoDocker { .. }
+                | Error::Connect {
+                    action: "connect to",
+                    ..
+                }
+        )
+    }
+
     pub(crate) fn io(
         action: &'static str,
         path: impl Into<Utf8PathBuf>,

@@ -66,6 +66,9 @@ pub struct Ladder {
     testdata: Option<Utf8PathBuf>,
     snapshots: Utf8PathBuf,
     targets: Vec<Target>,
+    /// Servers to use when they answer and to skip, saying why, when they do not.
+    optional: Vec<Target>,
+    require_servers: bool,
     accept: bool,
     ignore_tables: Vec<String>,
     redactions: BTreeMap<String, String>,
@@ -85,6 +88,8 @@ impl Ladder {
             testdata: testdata.is_dir().then_some(testdata),
             snapshots: root.join("snapshots"),
             targets: Vec::new(),
+            optional: Vec::new(),
+            require_servers: false,
             accept: false,
             ignore_tables: Vec::new(),
             redactions: BTreeMap::new(),
@@ -133,6 +138,19 @@ impl Ladder {
     /// Adds a database to run on; with none, embedded SQLite.
     pub fn db(mut self, target: Target) -> Ladder {
         self.targets.push(target);
+        self
+    }
+
+    /// Adds a server to run on if it answers; if it does not, the run skips it and says why
+    /// (unless [`Ladder::require_servers`] is set).
+    pub fn db_if_reachable(mut self, target: Target) -> Ladder {
+        self.optional.push(target);
+        self
+    }
+
+    /// Turns a skipped optional server into a failure (CI sets `LADDER_REQUIRE_SERVERS=1`).
+    pub fn require_servers(mut self, on: bool) -> Ladder {
+        self.require_servers = on;
         self
     }
 
@@ -203,18 +221,21 @@ impl Ladder {
         })?;
         let ignore: Vec<Glob> = self.ignore_tables.iter().map(|p| Glob::new(p)).collect();
         let ignore = |table: &str| ignore.iter().any(|g| g.matches(table));
-        let targets = if self.targets.is_empty() {
-            vec![Target::Sqlite]
+        let mut targets: Vec<(Target, bool)> = if self.targets.is_empty() && self.optional.is_empty()
+        {
+            vec![(Target::Sqlite, false)]
         } else {
-            self.targets.clone()
+            self.targets.iter().map(|t| (t.clone(), false)).collect()
         };
+        targets.extend(self.optional.iter().map(|t| (t.clone(), !self.require_servers)));
         let progress = std::sync::Mutex::new(progress);
         let report = |event: Progress<'_>| {
             // A panic in the caller's callback poisons the lock; later events still go out.
             let mut callback = progress.lock().unwrap_or_else(|p| p.into_inner());
             callback(event)
         };
-        let runs = futures_util::future::join_all(targets.iter().map(|target| async {
+        let (plan, redactions, ignore, report) = (&plan, &redactions, &ignore, &report);
+        let runs = futures_util::future::join_all(targets.iter().map(|(target, optional)| async move {
             let started = Instant::now();
             let mut run = EngineRun {
                 dialect: target.dialect(),
@@ -223,13 +244,19 @@ impl Ladder {
                 dump_time: Duration::ZERO,
                 tables: Vec::new(),
                 error: None,
+                skipped: None,
                 total: Duration::ZERO,
             };
-            if let Err(e) = self
-                .run_on(target, &plan, &redactions, &ignore, &report, &mut run)
+            match self
+                .run_on(target, plan, redactions, ignore, report, &mut run)
                 .await
             {
-                run.error = Some(e);
+                Ok(()) => {}
+                // An optional server that never answered: skipped, with the reason.
+                Err(e) if *optional && run.describe.is_empty() && e.is_unreachable() => {
+                    run.skipped = Some(format!("{target}: {e}"));
+                }
+                Err(e) => run.error = Some(e),
             }
             run.total = started.elapsed();
             run

@@ -51,9 +51,17 @@ struct RunArgs {
     /// Snapshot folder; snapshots live in <DIR>/<dialect>/<table>.snap [default: snapshots].
     #[arg(long, value_name = "DIR")]
     snapshots: Option<Utf8PathBuf>,
-    /// Database to run on: `sqlite` (embedded, in memory).
-    #[arg(long, value_name = "URL", default_value = "sqlite")]
+    /// Database to run on (repeatable; several run concurrently): `sqlite` (embedded, in
+    /// memory), `postgres://USER@HOST:5432/DB`, `mysql://USER@HOST:3306`, `mariadb://…`,
+    /// `cockroach://…`, or a throwaway container: `docker://postgres/16`, `docker://mysql/8`,
+    /// `docker://mariadb/11`, `docker://cockroach`. A server run happens in a scratch
+    /// database that ladder creates and drops. Default: sqlite.
+    #[arg(long, value_name = "URL")]
     db: Vec<String>,
+    /// Server to run on if it answers, skipped with the reason if it does not (repeatable).
+    /// With LADDER_REQUIRE_SERVERS=1 (as in CI) a server that does not answer fails the run.
+    #[arg(long, value_name = "URL")]
+    db_if_reachable: Vec<String>,
     /// Write new and changed snapshots (and remove those of dropped tables) instead of failing.
     /// Refused when CI is set.
     #[arg(long)]
@@ -142,6 +150,14 @@ fn run(args: RunArgs) -> i32 {
             Err(e) => return fail(&e),
         }
     }
+    for spec in &args.db_if_reachable {
+        match Target::parse(spec) {
+            Ok(target) => ladder = ladder.db_if_reachable(target),
+            Err(e) => return fail(&e),
+        }
+    }
+    let require = std::env::var("LADDER_REQUIRE_SERVERS").is_ok_and(|v| v == "1");
+    ladder = ladder.require_servers(require);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

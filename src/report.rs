@@ -21,6 +21,8 @@ pub struct EngineRun {
     pub tables: Vec<TableResult>,
     /// Why the engine's ladder stopped, if it did.
     pub error: Option<Error>,
+    /// Why an optional server was not used, if it was not.
+    pub skipped: Option<String>,
     pub total: Duration,
 }
 
@@ -93,6 +95,9 @@ impl fmt::Display for Outcome {
 
 fn write_run(f: &mut fmt::Formatter<'_>, run: &EngineRun, accept: bool) -> fmt::Result {
     let d = run.dialect;
+    if let Some(why) = &run.skipped {
+        return writeln!(f, "skipped: {d}: {why}");
+    }
     if let Some(error) = &run.error {
         writeln!(f, "error: {error}")?;
         if run.describe.is_empty() {

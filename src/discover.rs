@@ -501,7 +501,7 @@ fn read_text(path: &Utf8Path, problems: &mut Vec<Problem>) -> Option<String> {
             problems.push(
                 Problem::new(
                     path,
-                    format!("is not valid UTF-8 (the first bad byte is on this line)"),
+                    "is not valid UTF-8 (the first bad byte is on this line)",
                 )
                 .at_line(line)
                 .hint("save the file as UTF-8"),

@@ -221,13 +221,17 @@ impl Ladder {
         })?;
         let ignore: Vec<Glob> = self.ignore_tables.iter().map(|p| Glob::new(p)).collect();
         let ignore = |table: &str| ignore.iter().any(|g| g.matches(table));
-        let mut targets: Vec<(Target, bool)> = if self.targets.is_empty() && self.optional.is_empty()
-        {
-            vec![(Target::Sqlite, false)]
-        } else {
-            self.targets.iter().map(|t| (t.clone(), false)).collect()
-        };
-        targets.extend(self.optional.iter().map(|t| (t.clone(), !self.require_servers)));
+        let mut targets: Vec<(Target, bool)> =
+            if self.targets.is_empty() && self.optional.is_empty() {
+                vec![(Target::Sqlite, false)]
+            } else {
+                self.targets.iter().map(|t| (t.clone(), false)).collect()
+            };
+        targets.extend(
+            self.optional
+                .iter()
+                .map(|t| (t.clone(), !self.require_servers)),
+        );
         let progress = std::sync::Mutex::new(progress);
         let report = |event: Progress<'_>| {
             // A panic in the caller's callback poisons the lock; later events still go out.
@@ -235,33 +239,34 @@ impl Ladder {
             callback(event)
         };
         let (plan, redactions, ignore, report) = (&plan, &redactions, &ignore, &report);
-        let runs = futures_util::future::join_all(targets.iter().map(|(target, optional)| async move {
-            let started = Instant::now();
-            let mut run = EngineRun {
-                dialect: target.dialect(),
-                describe: String::new(),
-                steps: Vec::new(),
-                dump_time: Duration::ZERO,
-                tables: Vec::new(),
-                error: None,
-                skipped: None,
-                total: Duration::ZERO,
-            };
-            match self
-                .run_on(target, plan, redactions, ignore, report, &mut run)
-                .await
-            {
-                Ok(()) => {}
-                // An optional server that never answered: skipped, with the reason.
-                Err(e) if *optional && run.describe.is_empty() && e.is_unreachable() => {
-                    run.skipped = Some(format!("{target}: {e}"));
+        let runs =
+            futures_util::future::join_all(targets.iter().map(|(target, optional)| async move {
+                let started = Instant::now();
+                let mut run = EngineRun {
+                    dialect: target.dialect(),
+                    describe: String::new(),
+                    steps: Vec::new(),
+                    dump_time: Duration::ZERO,
+                    tables: Vec::new(),
+                    error: None,
+                    skipped: None,
+                    total: Duration::ZERO,
+                };
+                match self
+                    .run_on(target, plan, redactions, ignore, report, &mut run)
+                    .await
+                {
+                    Ok(()) => {}
+                    // An optional server that never answered: skipped, with the reason.
+                    Err(e) if *optional && run.describe.is_empty() && e.is_unreachable() => {
+                        run.skipped = Some(format!("{target}: {e}"));
+                    }
+                    Err(e) => run.error = Some(e),
                 }
-                Err(e) => run.error = Some(e),
-            }
-            run.total = started.elapsed();
-            run
-        }))
-        .await;
+                run.total = started.elapsed();
+                run
+            }))
+            .await;
         Ok(Outcome {
             runs,
             accept: self.accept,

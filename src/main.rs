@@ -187,7 +187,10 @@ fn run(args: RunArgs) -> i32 {
                 bar.set_length(steps as u64);
                 bar.set_position(0);
             }
-            print(format!("ladder: {steps} migrations on {describe}"));
+            print(format!(
+                "ladder: {steps} migration{} on {describe}",
+                if steps == 1 { "" } else { "s" }
+            ));
         }
         Progress::Step { dialect, timing } => {
             if let Some(bar) = &bar {

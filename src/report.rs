@@ -145,8 +145,8 @@ fn write_run(f: &mut fmt::Formatter<'_>, run: &EngineRun, accept: bool) -> fmt::
     let new = names(|s| matches!(s, Status::New { .. }));
     let removed = names(|s| matches!(s, Status::Removed { .. }));
     let timing = format!(
-        "{} migrations in {}, dump {}",
-        run.steps.len(),
+        "{} in {}, dump {}",
+        plural(run.steps.len(), "migration"),
         ms(run.total.saturating_sub(run.dump_time)),
         ms(run.dump_time)
     );
@@ -158,7 +158,7 @@ fn write_run(f: &mut fmt::Formatter<'_>, run: &EngineRun, accept: bool) -> fmt::
     if changed.is_empty() && new.is_empty() && removed.is_empty() {
         return writeln!(
             f,
-            "ok: {d}: {timing}; {} match their snapshots",
+            "ok: {d}: {timing}; snapshots match for {}",
             plural(tables, "table")
         );
     }
@@ -177,7 +177,7 @@ fn write_run(f: &mut fmt::Formatter<'_>, run: &EngineRun, accept: bool) -> fmt::
     } else {
         writeln!(
             f,
-            "FAILED: {d}: {timing}; {} of {} differ from their snapshots ({})",
+            "FAILED: {d}: {timing}; snapshots differ for {} of {} ({})",
             changed.len() + new.len() + removed.len(),
             plural(tables, "table"),
             parts.join("; ")

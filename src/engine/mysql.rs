@@ -135,7 +135,17 @@ impl MysqlEngine {
         } else {
             pk
         };
-        let kinds: Vec<Kind> = columns.iter().map(|(_, t)| Kind::of(t)).collect();
+        let json_columns = self.mariadb_json_columns(table).await?;
+        let kinds: Vec<Kind> = columns
+            .iter()
+            .map(|(n, t)| {
+                if json_columns.contains(n) {
+                    Kind::Json
+                } else {
+                    Kind::of(t)
+                }
+            })
+            .collect();
         let select: Vec<String> = columns
             .iter()
             .zip(&kinds)
@@ -185,6 +195,28 @@ impl MysqlEngine {
             order_by,
             rows,
         })
+    }
+
+    /// MariaDB's JSON is LONGTEXT with a `json_valid(column)` check; those columns render as
+    /// JSON, as MySQL's JSON type does.
+    async fn mariadb_json_columns(&mut self, table: &str) -> Result<Vec<String>, sqlx::Error> {
+        if self.flavour != "mariadb" {
+            return Ok(Vec::new());
+        }
+        let clauses: Vec<String> = sqlx::query_scalar(
+            "SELECT CAST(CHECK_CLAUSE AS CHAR) FROM information_schema.CHECK_CONSTRAINTS \
+             WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = ?",
+        )
+        .bind(table)
+        .fetch_all(self.conn()?)
+        .await?;
+        static JSON_VALID: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+            regex::Regex::new(r"^json_valid\(`?([^`()]+)`?\)$").expect("valid regex")
+        });
+        Ok(clauses
+            .iter()
+            .filter_map(|c| JSON_VALID.captures(c.trim()).map(|m| m[1].to_string()))
+            .collect())
     }
 
     pub async fn close(mut self) -> Result<(), Error> {

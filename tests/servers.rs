@@ -1,0 +1,469 @@
+//! Real PostgreSQL and MySQL/MariaDB servers: the example ladder, scratch databases that never
+//! outlive a run (failure, Ctrl-C), concurrent runs, half-way failures, types, credentials.
+//!
+//! The servers come from LADDER_POSTGRES_URL and LADDER_MYSQL_URL (default: the local servers).
+//! A server that does not answer makes its tests say `skipped` and why, unless
+//! LADDER_REQUIRE_SERVERS=1 (set by CI), which turns the skip into a failure.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use camino::Utf8Path;
+use ladder::engine::Engine;
+use ladder::{Target, discover::discover, runner};
+use sqlx::Connection;
+
+mod common;
+
+use common::{copy_dir, ladder, render};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kind {
+    Postgres,
+    Mysql,
+}
+
+impl Kind {
+    fn var(self) -> &'static str {
+        match self {
+            Kind::Postgres => "LADDER_POSTGRES_URL",
+            Kind::Mysql => "LADDER_MYSQL_URL",
+        }
+    }
+
+    fn default_url(self) -> &'static str {
+        match self {
+            Kind::Postgres => "postgres://postgres@127.0.0.1:5432/postgres",
+            Kind::Mysql => "mysql://root@127.0.0.1:3306",
+        }
+    }
+
+    fn dialect(self) -> &'static str {
+        match self {
+            Kind::Postgres => "postgres",
+            Kind::Mysql => "mysql",
+        }
+    }
+}
+
+/// The server's URL if it answers; otherwise `None` after saying why the test is skipped.
+fn server(kind: Kind) -> Option<String> {
+    let url = std::env::var(kind.var())
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| kind.default_url().to_string());
+    let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
+    let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let addr = if host.contains(':') {
+        host.to_string()
+    } else {
+        format!(
+            "{host}:{}",
+            if kind == Kind::Postgres { 5432 } else { 3306 }
+        )
+    };
+    let answered = std::net::ToSocketAddrs::to_socket_addrs(&addr)
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .map(|a| std::net::TcpStream::connect_timeout(&a, Duration::from_secs(3)));
+    match answered {
+        Some(Ok(_)) => Some(url),
+        other => {
+            let why = match other {
+                Some(Err(e)) => e.to_string(),
+                _ => "the address does not resolve".to_string(),
+            };
+            let message = format!(
+                "no server answered at {addr} ({why}); set {} to a reachable server",
+                kind.var()
+            );
+            if std::env::var("LADDER_REQUIRE_SERVERS").as_deref() == Ok("1") {
+                panic!("{message} (LADDER_REQUIRE_SERVERS=1: server tests must run)");
+            }
+            eprintln!("skipped: {message}");
+            None
+        }
+    }
+}
+
+/// Names of ladder scratch databases on the server whose name starts with `prefix`.
+async fn scratch_databases(kind: Kind, url: &str, prefix: &str) -> Vec<String> {
+    let pattern = format!("{prefix}%");
+    match kind {
+        Kind::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+            sqlx::query_scalar("SELECT datname::text FROM pg_database WHERE datname LIKE $1")
+                .bind(pattern)
+                .fetch_all(&mut conn)
+                .await
+                .unwrap()
+        }
+        Kind::Mysql => {
+            let mut conn = sqlx::MySqlConnection::connect(url).await.unwrap();
+            sqlx::query_scalar(
+                "SELECT CAST(SCHEMA_NAME AS CHAR) FROM information_schema.SCHEMATA \
+                 WHERE SCHEMA_NAME LIKE ?",
+            )
+            .bind(pattern)
+            .fetch_all(&mut conn)
+            .await
+            .unwrap()
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixture(name: &str) -> tempfile::TempDir {
+    let work = tempfile::tempdir().unwrap();
+    copy_dir(
+        &root().join("tests/fixtures/servers").join(name),
+        work.path(),
+    );
+    work
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Runtime::new().unwrap()
+}
+
+fn example_ladder_passes(kind: Kind) {
+    let Some(url) = server(kind) else { return };
+    let output = ladder(&root(), ["run", "--db", url.as_str()]);
+    let text = render(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(&format!("ok: {}: 17 migrations", kind.dialect())),
+        "{text}"
+    );
+}
+
+#[test]
+fn example_ladder_passes_on_postgres() {
+    example_ladder_passes(Kind::Postgres);
+}
+
+#[test]
+fn example_ladder_passes_on_mysql() {
+    example_ladder_passes(Kind::Mysql);
+}
+
+/// A failing migration leaves no scratch database behind, and the message names the file.
+fn failure_leaves_no_scratch_database(kind: Kind) {
+    let Some(url) = server(kind) else { return };
+    let work = fixture("half_way");
+    let child = Command::new(env!("CARGO_BIN_EXE_ladder"))
+        .args(["run", "--db", &url])
+        .current_dir(work.path())
+        .env_remove("CI")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let prefix = format!("ladder_{}_", child.id());
+    let output = child.wait_with_output().unwrap();
+    let text = render(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(&format!("scratch database {prefix}")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "migrations/2_half.up.sql:3: statement 3 of 3 failed on {}",
+            kind.dialect()
+        )),
+        "{text}"
+    );
+    let left = runtime().block_on(scratch_databases(kind, &url, &prefix));
+    assert_eq!(left, Vec::<String>::new(), "scratch database left behind");
+}
+
+#[test]
+fn failure_leaves_no_scratch_database_on_postgres() {
+    failure_leaves_no_scratch_database(Kind::Postgres);
+}
+
+#[test]
+fn failure_leaves_no_scratch_database_on_mysql() {
+    failure_leaves_no_scratch_database(Kind::Mysql);
+}
+
+/// What a migration that fails at its third statement leaves in the scratch database: nothing
+/// on PostgreSQL (transactional DDL); on MySQL the DDL before it, which the error says.
+fn half_way_failure(kind: Kind) -> (Vec<String>, String) {
+    let url = server(kind).expect("checked by the caller");
+    let work = fixture("half_way");
+    let migrations = Utf8Path::from_path(work.path()).unwrap().join("migrations");
+    let plan = discover(&migrations, None).unwrap();
+    runtime().block_on(async {
+        let mut engine = Engine::open(&Target::parse(&url).unwrap()).await.unwrap();
+        let err = runner::climb(&mut engine, &plan, &|_| false, &mut |_| {})
+            .await
+            .unwrap_err();
+        let tables = engine.tables().await.unwrap();
+        let base_rows = engine.dump("base").await.unwrap().rows.len();
+        engine.close().await.unwrap();
+        (
+            tables
+                .into_iter()
+                .chain([format!("base rows: {base_rows}")])
+                .collect(),
+            err.to_string(),
+        )
+    })
+}
+
+#[test]
+fn postgres_migration_failing_half_way_leaves_nothing_applied() {
+    if server(Kind::Postgres).is_none() {
+        return;
+    }
+    let (state, message) = half_way_failure(Kind::Postgres);
+    assert_eq!(state, ["base", "base rows: 0"], "{message}");
+    assert!(message.contains("the file was rolled back"), "{message}");
+}
+
+#[test]
+fn mysql_migration_failing_half_way_says_what_was_applied() {
+    if server(Kind::Mysql).is_none() {
+        return;
+    }
+    let (state, message) = half_way_failure(Kind::Mysql);
+    assert_eq!(state, ["base", "first_half", "base rows: 1"], "{message}");
+    assert!(
+        message.contains(
+            "statements 1-2 of the file had already been applied \
+             (mysql commits DDL implicitly, so a rollback cannot undo them)"
+        ),
+        "{message}"
+    );
+}
+
+/// Two runs against one server at the same time both pass and leave nothing behind.
+fn concurrent_runs(kind: Kind) {
+    let Some(url) = server(kind) else { return };
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_ladder"))
+                .args(["run", "--db", &url])
+                .current_dir(root())
+                .env_remove("CI")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let pids: Vec<u32> = children.iter().map(|c| c.id()).collect();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", render(&output));
+    }
+    for pid in pids {
+        let left = runtime().block_on(scratch_databases(kind, &url, &format!("ladder_{pid}_")));
+        assert!(left.is_empty(), "left behind: {left:?}");
+    }
+}
+
+#[test]
+fn two_concurrent_runs_on_postgres() {
+    concurrent_runs(Kind::Postgres);
+}
+
+#[test]
+fn two_concurrent_runs_on_mysql() {
+    concurrent_runs(Kind::Mysql);
+}
+
+/// Ctrl-C in the middle of a long statement: the run stops at once, exits 130, and the scratch
+/// database is gone.
+fn interrupt_drops_scratch_database(kind: Kind) {
+    let Some(url) = server(kind) else { return };
+    let work = fixture("slow");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ladder"))
+        .args(["run", "--db", &url])
+        .current_dir(work.path())
+        .env_remove("CI")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let prefix = format!("ladder_{}_", child.id());
+    let rt = runtime();
+    let started = Instant::now();
+    while rt
+        .block_on(scratch_databases(kind, &url, &prefix))
+        .is_empty()
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no scratch database appeared"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Let the slow statement start.
+    std::thread::sleep(Duration::from_millis(500));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let interrupted = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        // The statement sleeps for 60 s; a run that waited for it did not stop.
+        assert!(
+            interrupted.elapsed() < Duration::from_secs(30),
+            "ladder did not stop after SIGINT"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(status.code(), Some(130), "{}", render(&output));
+    assert!(
+        render(&output).contains("interrupted; the scratch database was dropped"),
+        "{}",
+        render(&output)
+    );
+    let left = rt.block_on(scratch_databases(kind, &url, &prefix));
+    assert_eq!(left, Vec::<String>::new(), "scratch database left behind");
+}
+
+#[test]
+fn interrupt_drops_scratch_database_on_postgres() {
+    interrupt_drops_scratch_database(Kind::Postgres);
+}
+
+#[test]
+fn interrupt_drops_scratch_database_on_mysql() {
+    interrupt_drops_scratch_database(Kind::Mysql);
+}
+
+/// Each server's own types render the same way on every run; the snapshot pins how.
+fn types_render(kind: Kind) {
+    let Some(url) = server(kind) else { return };
+    let work = fixture("types");
+    let mut bodies = Vec::new();
+    for _ in 0..2 {
+        let _ = std::fs::remove_dir_all(work.path().join("snapshots"));
+        let output = ladder(work.path(), ["run", "--accept", "--db", url.as_str()]);
+        assert_eq!(output.status.code(), Some(0), "{}", render(&output));
+        let path = work
+            .path()
+            .join(format!("snapshots/{}/typed.snap", kind.dialect()));
+        bodies.push(std::fs::read_to_string(path).unwrap());
+    }
+    assert_eq!(bodies[0], bodies[1], "two runs rendered differently");
+    insta::assert_snapshot!(format!("types_{}", kind.dialect()), bodies[0]);
+}
+
+#[test]
+fn postgres_types_render_deterministically() {
+    types_render(Kind::Postgres);
+}
+
+#[test]
+fn mysql_types_render_deterministically() {
+    types_render(Kind::Mysql);
+}
+
+/// Several engines in one command run concurrently and each is reported.
+#[test]
+fn several_engines_in_one_command() {
+    let (Some(pg), Some(my)) = (server(Kind::Postgres), server(Kind::Mysql)) else {
+        return;
+    };
+    let output = ladder(
+        &root(),
+        [
+            "run",
+            "--db",
+            "sqlite",
+            "--db",
+            pg.as_str(),
+            "--db",
+            my.as_str(),
+        ],
+    );
+    let text = render(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    for dialect in ["sqlite3", "postgres", "mysql"] {
+        assert!(
+            text.contains(&format!("ok: {dialect}: 17 migrations")),
+            "{text}"
+        );
+    }
+}
+
+/// A password in the URL never shows in the output, even when the run fails.
+#[test]
+fn passwords_never_show() {
+    let Some(url) = server(Kind::Postgres) else {
+        return;
+    };
+    // Trust authentication accepts any password; a password-checking server rejects it, and
+    // the error must not show it either.
+    let with_password = url.replacen("://postgres@", "://postgres:hunter2secret@", 1);
+    let work = fixture("half_way");
+    let output = ladder(work.path(), ["run", "--db", with_password.as_str()]);
+    let text = render(&output);
+    assert!(!text.contains("hunter2secret"), "{text}");
+    let output = ladder(
+        work.path(),
+        [
+            "run",
+            "--db",
+            "postgres://postgres:hunter2secret@127.0.0.1:1/postgres",
+        ],
+    );
+    let text = render(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(!text.contains("hunter2secret"), "{text}");
+}
+
+/// With no Docker engine, `docker://` fails at once with one line saying what to do.
+#[test]
+fn docker_without_an_engine_fails_fast_with_one_line() {
+    let work = fixture("half_way");
+    let started = Instant::now();
+    let output = Command::new(env!("CARGO_BIN_EXE_ladder"))
+        .args(["run", "--db", "docker://postgres/16"])
+        .current_dir(work.path())
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .output()
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", render(&output));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "error: no Docker engine answered at unix:///nonexistent/docker.sock \
+         (No such file or directory (os error 2)); start Docker, or run on an existing server \
+         with --db postgres://USER@HOST:5432/DB or --db mysql://USER@HOST:3306\n"
+    );
+}
+
+/// Where Docker exists, the happy path: a throwaway PostgreSQL runs the example ladder.
+#[test]
+fn docker_postgres_runs_the_example_where_docker_exists() {
+    if !Path::new("/var/run/docker.sock").exists() && std::env::var_os("DOCKER_HOST").is_none() {
+        eprintln!(
+            "skipped: no Docker engine on this machine (no /var/run/docker.sock, DOCKER_HOST unset)"
+        );
+        return;
+    }
+    let output = ladder(&root(), ["run", "--db", "docker://postgres/16"]);
+    let text = render(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains("ok: postgres: 17 migrations"), "{text}");
+}

@@ -68,7 +68,13 @@ impl Outcome {
 pub fn step_line(dialect: Dialect, timing: &StepTiming) -> String {
     let migration = match timing.migration {
         Some(d) => format!("migration {}", ms(d)),
-        None => format!("no migration for {dialect}"),
+        None => {
+            let only: Vec<&str> = timing.only_for.iter().map(|d| d.name()).collect();
+            format!(
+                "skipped: no migration file for {dialect} (only for {})",
+                only.join(", ")
+            )
+        }
     };
     let testdata = match timing.testdata {
         Some(d) => format!(", testdata {}", ms(d)),

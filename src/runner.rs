@@ -19,6 +19,8 @@ pub struct StepTiming {
     pub name: String,
     /// `None` when the version has no migration for this dialect (it exists for others only).
     pub migration: Option<Duration>,
+    /// When `migration` is `None`: the dialects that do have a file for this version.
+    pub only_for: Vec<Dialect>,
     /// `None` when the version has no testdata for this dialect.
     pub testdata: Option<Duration>,
 }
@@ -130,6 +132,7 @@ pub async fn climb(
             version: step.version.clone(),
             name: step.name.clone(),
             migration: None,
+            only_for: Vec::new(),
             testdata: None,
         };
         let fail = |phase| Failing {
@@ -150,6 +153,8 @@ pub async fn climb(
             )
             .await?;
             timing.migration = Some(started.elapsed());
+        } else {
+            timing.only_for = step.up.keys().flatten().copied().collect();
         }
         if let Some(script) = step.testdata_for(dialect) {
             let started = Instant::now();

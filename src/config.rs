@@ -20,6 +20,8 @@ pub struct Config {
     pub testdata: Option<Utf8PathBuf>,
     /// Snapshot folder (default `snapshots`).
     pub snapshots: Option<Utf8PathBuf>,
+    /// Lock file of released migrations (default `migrations.lock`).
+    pub lock: Option<Utf8PathBuf>,
     /// Tables left out of the snapshots, e.g. a migration tool's own bookkeeping.
     #[serde(default)]
     pub ignore_tables: Vec<String>,
@@ -44,6 +46,7 @@ impl Config {
             &mut config.migrations,
             &mut config.testdata,
             &mut config.snapshots,
+            &mut config.lock,
         ]
         .into_iter()
         .flatten()

@@ -15,7 +15,8 @@
 //!   their dashes, as diesel does).
 //!
 //! Testdata files: `<ver>.sql`, `<ver>.<dialect>.sql`, `<ver>_testdata.sql` and
-//! `<ver>_testdata.<dialect>.sql`, in a flat folder.
+//! `<ver>_testdata.<dialect>.sql`, in a flat folder; beside them step checks
+//! `<ver>.check[.<dialect>].sql` and step queries `<ver>.query[.<dialect>].sql`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
@@ -34,7 +35,8 @@ const MIGRATION_PATTERNS: &str = "expected one of <ver>_<name>.sql, \
      <ver>_<name>[.<dialect>].up.sql / .down.sql, V<ver>__<desc>.sql / U<ver>__<desc>.sql, \
      <ver>_<name>/up.sql (+ down.sql)";
 const TESTDATA_PATTERNS: &str = "expected one of <ver>.sql, <ver>.<dialect>.sql, \
-     <ver>_testdata.sql, <ver>_testdata.<dialect>.sql";
+     <ver>_testdata.sql, <ver>_testdata.<dialect>.sql, <ver>.check[.<dialect>].sql, \
+     <ver>.query[.<dialect>].sql";
 const KNOWN_DIALECTS: &str = "known dialects: sqlite3 (or sqlite), postgres (or postgresql), \
      mysql (or mariadb), cockroach (or cockroachdb)";
 const EMPTY_MIGRATION_HINT: &str = "if this migration is meant to do nothing, say so in a comment \
@@ -59,9 +61,9 @@ static FLYWAY: LazyLock<Regex> =
 static FLYWAY_REPEATABLE: LazyLock<Regex> = LazyLock::new(|| regex(r"^R__.*\.sql$"));
 /// diesel's `<ver>_<name>` folder; the version may be `2017-11-23-064151`.
 static FOLDER: LazyLock<Regex> = LazyLock::new(|| regex(r"^([0-9]+(?:-[0-9]+)*)_([^.]+)$"));
-/// Testdata: `<ver>[_testdata][.<dialect>].sql`.
+/// Testdata: `<ver>[_testdata][.check|.query][.<dialect>].sql`.
 static TESTDATA: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"^([0-9]+)(?:_testdata)?(?:\.([^.]+))?\.sql$"));
+    LazyLock::new(|| regex(r"^([0-9]+)(?:_testdata)?(?:\.(check|query))?(?:\.([^.]+))?\.sql$"));
 /// dbmate's section markers, as dbmate matches them: at the start of a line.
 static DBMATE_MARKER: LazyLock<Regex> =
     LazyLock::new(|| regex(r"^--\s*migrate:(up|down)(?:\s+(.*))?$"));
@@ -811,10 +813,11 @@ fn read_testdata(
         let Some(file_name) = path.file_name() else {
             continue;
         };
-        let parsed = TESTDATA
-            .captures(file_name)
-            .and_then(|caps| Some((Version::parse(&caps[1])?, caps.get(2))));
-        let Some((version, dialect)) = parsed else {
+        let parsed = TESTDATA.captures(file_name).and_then(|caps| {
+            let kind = caps.get(2).map_or("testdata", |m| m.as_str());
+            Some((Version::parse(&caps[1])?, kind, caps.get(3)))
+        });
+        let Some((version, kind, dialect)) = parsed else {
             problems.push(
                 Problem::new(&path, "file name not recognised as testdata").hint(format!(
                     "{TESTDATA_PATTERNS}; move other files out of the testdata folder"
@@ -845,23 +848,28 @@ fn read_testdata(
             );
             continue;
         };
-        if let Some(first) = step.testdata.get(&dialect) {
+        let (files, what) = match kind {
+            "check" => (&mut step.checks, "checks"),
+            "query" => (&mut step.queries, "queries"),
+            _ => (&mut step.testdata, "testdata"),
+        };
+        if let Some(first) = files.get(&dialect) {
             problems.push(
                 Problem::new(
                     &path,
                     format!(
-                        "testdata for version {}{} is already given by {}",
+                        "{what} for version {}{} {} already given by {}",
                         step.version,
                         dialect_suffix(dialect),
+                        if what == "testdata" { "is" } else { "are" },
                         first.path
                     ),
                 )
-                .hint("keep only one testdata file per version and dialect"),
+                .hint(format!("keep only one {what} file per version and dialect")),
             );
             continue;
         }
-        step.testdata
-            .insert(dialect, whole_file(&path, text.unwrap_or_default()));
+        files.insert(dialect, whole_file(&path, text.unwrap_or_default()));
     }
 }
 
@@ -1438,6 +1446,42 @@ mod tests {
     }
 
     #[test]
+    fn checks_and_queries_sit_beside_testdata() {
+        let tree = Tree::with(&[
+            ("migrations/1_a.up.sql", "CREATE TABLE a (x INT);"),
+            ("testdata/1.sql", "INSERT INTO a VALUES (1);"),
+            ("testdata/1.check.sql", "SELECT count(*) = 1 FROM a;"),
+            ("testdata/1.query.sql", "SELECT x FROM a;"),
+            (
+                "testdata/1.query.postgres.sql",
+                "SELECT x FROM a ORDER BY x;",
+            ),
+            ("testdata/1_testdata.check.sql", "SELECT 1;"),
+        ]);
+        assert_eq!(
+            tree.problems(),
+            [
+                "testdata/1_testdata.check.sql: checks for version 1 are already given by \
+              testdata/1.check.sql\n  hint: keep only one checks file per version and dialect"
+            ]
+        );
+        fs_err::remove_file(tree.path("testdata/1_testdata.check.sql")).expect("rm");
+        let plan = tree.plan();
+        let step = &plan.steps[0];
+        assert_eq!(keys(&step.testdata), [None]);
+        assert_eq!(keys(&step.checks), [None]);
+        assert_eq!(keys(&step.queries), [None, Some(Dialect::Postgres)]);
+        assert_eq!(
+            step.queries_for(Dialect::Postgres).expect("pg").path,
+            tree.path("testdata/1.query.postgres.sql")
+        );
+        assert_eq!(
+            step.checks_for(Dialect::Mysql).expect("generic").path,
+            tree.path("testdata/1.check.sql")
+        );
+    }
+
+    #[test]
     fn testdata_problems() {
         let tree = Tree::with(&[
             ("migrations/5_a.up.sql", "SELECT 5;"),
@@ -1493,7 +1537,8 @@ mod tests {
                     .to_string(),
                 "testdata/seed.sql: file name not recognised as testdata\n  hint: expected one \
                  of <ver>.sql, <ver>.<dialect>.sql, <ver>_testdata.sql, \
-                 <ver>_testdata.<dialect>.sql; move other files out of the testdata folder"
+                 <ver>_testdata.<dialect>.sql, <ver>.check[.<dialect>].sql, \
+                 <ver>.query[.<dialect>].sql; move other files out of the testdata folder"
                     .to_string(),
                 "testdata/sub: subfolders are not supported in the testdata folder\n  hint: keep \
                  the testdata files directly in the testdata folder"

@@ -20,6 +20,10 @@ pub enum Error {
     #[error("{0}")]
     Input(#[from] Problems),
 
+    /// Released history was edited, deleted, or extended out of order (`migrations.lock`).
+    #[error("{}", history(.0))]
+    History(Problems),
+
     #[error("{path}: {message}")]
     Config { path: Utf8PathBuf, message: String },
 
@@ -65,10 +69,18 @@ pub enum Error {
     },
 }
 
+fn history(problems: &Problems) -> String {
+    let lines: Vec<String> = problems.0.iter().map(|p| p.to_string()).collect();
+    format!(
+        "released migrations changed since they were locked:\n{}",
+        lines.join("\n")
+    )
+}
+
 impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Step(_) | Error::Dump { .. } => EXIT_FAILED,
+            Error::Step(_) | Error::Dump { .. } | Error::History(_) => EXIT_FAILED,
             Error::Interrupted => EXIT_INTERRUPTED,
             Error::Input(_)
             | Error::Config { .. }

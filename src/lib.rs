@@ -17,6 +17,7 @@ pub mod dialect;
 pub mod discover;
 pub mod engine;
 pub mod error;
+pub mod lock;
 pub mod plan;
 pub mod problem;
 pub mod report;
@@ -65,6 +66,7 @@ pub struct Ladder {
     migrations: Utf8PathBuf,
     testdata: Option<Utf8PathBuf>,
     snapshots: Utf8PathBuf,
+    lock: Utf8PathBuf,
     targets: Vec<Target>,
     /// Servers to use when they answer and to skip, saying why, when they do not.
     optional: Vec<Target>,
@@ -87,6 +89,7 @@ impl Ladder {
             migrations: root.join("migrations"),
             testdata: testdata.is_dir().then_some(testdata),
             snapshots: root.join("snapshots"),
+            lock: root.join(lock::LOCK_FILE),
             targets: Vec::new(),
             optional: Vec::new(),
             require_servers: false,
@@ -113,6 +116,9 @@ impl Ladder {
         }
         if let Some(dir) = config.snapshots {
             self.snapshots = dir;
+        }
+        if let Some(file) = config.lock {
+            self.lock = file;
         }
         self.ignore_tables.extend(config.ignore_tables);
         self.redactions.extend(config.redactions);
@@ -184,6 +190,41 @@ impl Ladder {
         &self.snapshots
     }
 
+    pub fn lock_file(mut self, path: impl Into<Utf8PathBuf>) -> Ladder {
+        self.lock = path.into();
+        self
+    }
+
+    pub fn lock_path(&self) -> &Utf8Path {
+        &self.lock
+    }
+
+    /// Writes `migrations.lock` for the current migrations (run it when cutting a release).
+    pub fn write_lock(&self) -> Result<usize, Error> {
+        let plan = self.plan()?;
+        let text = lock::render(&plan, &self.migrations)?;
+        let tmp = self.lock.with_extension("lock.tmp");
+        fs_err::write(&tmp, &text).map_err(Error::io("write", &tmp))?;
+        fs_err::rename(&tmp, &self.lock).map_err(Error::io("write", &self.lock))?;
+        Ok(text.lines().filter(|l| !l.starts_with('#')).count())
+    }
+
+    /// Fails, naming each file, when released history (the lock file, if there is one) was
+    /// edited, deleted, or extended before its newest version.
+    pub fn check_lock(&self, plan: &Plan) -> Result<(), Error> {
+        if !self.lock.is_file() {
+            return Ok(());
+        }
+        let text = fs_err::read_to_string(&self.lock).map_err(Error::io("read", &self.lock))?;
+        let entries = lock::parse(&self.lock, &text)?;
+        let problems = lock::check(plan, &self.migrations, &self.lock, &entries);
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::History(problem::Problems(problems)))
+        }
+    }
+
     /// Reads the folders and builds the ordered plan, touching no database.
     pub fn plan(&self) -> Result<Plan, Error> {
         Ok(discover::discover(
@@ -215,6 +256,7 @@ impl Ladder {
         progress: impl FnMut(Progress<'_>) + Send,
     ) -> Result<Outcome, Error> {
         let plan = self.plan()?;
+        self.check_lock(&plan)?;
         let redactions = Redactions::new(&self.redactions).map_err(|message| Error::Config {
             path: config::CONFIG_FILE.into(),
             message,

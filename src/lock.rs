@@ -132,7 +132,12 @@ pub fn parse(path: &Utf8Path, text: &str) -> Result<Vec<Entry>, Problems> {
 
 /// Compares the plan with the lock: edited or deleted locked files, files added to a locked
 /// version, and new versions that sort before the newest locked one.
-pub fn check(plan: &Plan, migrations: &Utf8Path, lock_path: &Utf8Path, entries: &[Entry]) -> Vec<Problem> {
+pub fn check(
+    plan: &Plan,
+    migrations: &Utf8Path,
+    lock_path: &Utf8Path,
+    entries: &[Entry],
+) -> Vec<Problem> {
     let files = plan_files(plan, migrations);
     let mut problems = Vec::new();
     let locked_files: BTreeSet<&str> = entries.iter().map(|e| e.file.as_str()).collect();
@@ -225,7 +230,10 @@ mod tests {
     fn line_endings_and_bom_do_not_change_the_checksum() {
         let lf = checksum(b"CREATE TABLE a (x INT);\nSELECT 1;\n");
         assert_eq!(lf, checksum(b"CREATE TABLE a (x INT);\r\nSELECT 1;\r\n"));
-        assert_eq!(lf, checksum(b"\xEF\xBB\xBFCREATE TABLE a (x INT);\rSELECT 1;\r"));
+        assert_eq!(
+            lf,
+            checksum(b"\xEF\xBB\xBFCREATE TABLE a (x INT);\rSELECT 1;\r")
+        );
         assert_ne!(lf, checksum(b"CREATE TABLE a (x INT);\nSELECT 2;\n"));
         assert_eq!(lf.len(), "sha256:".len() + 64);
     }
@@ -252,25 +260,46 @@ mod tests {
     #[test]
     fn an_edited_locked_migration_is_named() {
         let (_tmp, migrations) = setup();
-        let found = problems_after(&migrations, |m| write(m, "1_a.up.sql", "CREATE TABLE a (y INT);\n"));
+        let found = problems_after(&migrations, |m| {
+            write(m, "1_a.up.sql", "CREATE TABLE a (y INT);\n")
+        });
         assert_eq!(found.len(), 1, "{found:?}");
-        assert!(found[0].starts_with("M/1_a.up.sql: was edited after it was locked (released)\n  hint: revert the edit"), "{found:?}");
+        assert!(
+            found[0].starts_with(
+                "M/1_a.up.sql: was edited after it was locked (released)\n  hint: revert the edit"
+            ),
+            "{found:?}"
+        );
     }
 
     #[test]
     fn a_deleted_locked_migration_is_named() {
         let (_tmp, migrations) = setup();
-        let found = problems_after(&migrations, |m| std::fs::remove_file(m.join("5_b.up.sql")).unwrap());
+        let found = problems_after(&migrations, |m| {
+            std::fs::remove_file(m.join("5_b.up.sql")).unwrap()
+        });
         assert_eq!(found.len(), 1, "{found:?}");
-        assert!(found[0].starts_with("migrations.lock:6: locked migration M/5_b.up.sql was deleted or renamed"), "{found:?}");
+        assert!(
+            found[0].starts_with(
+                "migrations.lock:6: locked migration M/5_b.up.sql was deleted or renamed"
+            ),
+            "{found:?}"
+        );
     }
 
     #[test]
     fn a_version_before_the_newest_locked_is_out_of_order() {
         let (_tmp, migrations) = setup();
-        let found = problems_after(&migrations, |m| write(m, "3_late_branch.up.sql", "SELECT 1;\n"));
+        let found = problems_after(&migrations, |m| {
+            write(m, "3_late_branch.up.sql", "SELECT 1;\n")
+        });
         assert_eq!(found.len(), 1, "{found:?}");
-        assert!(found[0].starts_with("M/3_late_branch.up.sql: version 3 sorts before 5, the newest locked migration"), "{found:?}");
+        assert!(
+            found[0].starts_with(
+                "M/3_late_branch.up.sql: version 3 sorts before 5, the newest locked migration"
+            ),
+            "{found:?}"
+        );
     }
 
     #[test]
@@ -278,12 +307,19 @@ mod tests {
         let (_tmp, migrations) = setup();
         let found = problems_after(&migrations, |m| write(m, "5_b.down.sql", "DROP TABLE b;\n"));
         assert_eq!(found.len(), 1, "{found:?}");
-        assert!(found[0].starts_with("M/5_b.down.sql: was added to the released version 5"), "{found:?}");
+        assert!(
+            found[0].starts_with("M/5_b.down.sql: was added to the released version 5"),
+            "{found:?}"
+        );
     }
 
     #[test]
     fn malformed_lock_lines_are_named() {
-        let err = parse(Utf8Path::new("migrations.lock"), "# c\n1 a.sql sha256:00\nnonsense\n").unwrap_err();
+        let err = parse(
+            Utf8Path::new("migrations.lock"),
+            "# c\n1 a.sql sha256:00\nnonsense\n",
+        )
+        .unwrap_err();
         assert_eq!(err.0.len(), 1);
         assert_eq!(err.0[0].line, Some(3));
     }

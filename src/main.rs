@@ -29,6 +29,21 @@ enum Command {
     Run(RunArgs),
     /// Print the ordered plan without touching a database.
     Plan(Dirs),
+    /// Write migrations.lock: a checksum per migration file. Run it when cutting a release; from
+    /// then on `check` and `run` fail when a locked migration is edited or deleted, or when a
+    /// new migration sorts before the newest locked one.
+    Lock(LockArgs),
+    /// Check released history against migrations.lock, without touching a database.
+    Check(LockArgs),
+}
+
+#[derive(Args)]
+struct LockArgs {
+    #[command(flatten)]
+    dirs: Dirs,
+    /// Lock file [default: migrations.lock, or `lock` in ladder.toml].
+    #[arg(long, value_name = "FILE")]
+    lock: Option<Utf8PathBuf>,
 }
 
 #[derive(Args)]
@@ -73,6 +88,8 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Plan(dirs) => plan(dirs),
         Command::Run(args) => run(args),
+        Command::Lock(args) => lock(args),
+        Command::Check(args) => check(args),
     };
     ExitCode::from(code as u8)
 }
@@ -128,6 +145,51 @@ fn plan(dirs: Dirs) -> i32 {
         say(line);
     }
     0
+}
+
+fn lock_ladder(args: &LockArgs) -> Result<Ladder, Error> {
+    let ladder = ladder(&args.dirs)?;
+    Ok(match &args.lock {
+        Some(path) => ladder.lock_file(path.clone()),
+        None => ladder,
+    })
+}
+
+fn lock(args: LockArgs) -> i32 {
+    match lock_ladder(&args).and_then(|l| Ok((l.write_lock()?, l))) {
+        Ok((files, ladder)) => {
+            say(format_args!(
+                "wrote {}: {files} migration file{} locked",
+                ladder.lock_path(),
+                if files == 1 { "" } else { "s" }
+            ));
+            0
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+fn check(args: LockArgs) -> i32 {
+    let result = lock_ladder(&args).and_then(|l| {
+        let plan = l.plan()?;
+        l.check_lock(&plan)?;
+        Ok((l, plan))
+    });
+    match result {
+        Ok((ladder, plan)) => {
+            let locked = if ladder.lock_path().is_file() {
+                format!("match {}", ladder.lock_path())
+            } else {
+                format!(
+                    "(no {} yet: run `ladder lock` when you release)",
+                    ladder.lock_path()
+                )
+            };
+            say(format_args!("ok: {} migrations {locked}", plan.steps.len()));
+            0
+        }
+        Err(e) => fail(&e),
+    }
 }
 
 fn run(args: RunArgs) -> i32 {

@@ -33,6 +33,10 @@ pub struct Step {
     pub up: Variants,
     pub down: Variants,
     pub testdata: Variants,
+    /// `testdata/<ver>.check.sql`: queries run right after the migration, each must return true.
+    pub checks: Variants,
+    /// `testdata/<ver>.query.sql`: queries whose results are snapshotted at this step.
+    pub queries: Variants,
 }
 
 impl Step {
@@ -43,6 +47,8 @@ impl Step {
             up: Variants::new(),
             down: Variants::new(),
             testdata: Variants::new(),
+            checks: Variants::new(),
+            queries: Variants::new(),
         }
     }
 
@@ -57,6 +63,14 @@ impl Step {
 
     pub fn testdata_for(&self, dialect: Dialect) -> Option<&Script> {
         pick(&self.testdata, dialect)
+    }
+
+    pub fn checks_for(&self, dialect: Dialect) -> Option<&Script> {
+        pick(&self.checks, dialect)
+    }
+
+    pub fn queries_for(&self, dialect: Dialect) -> Option<&Script> {
+        pick(&self.queries, dialect)
     }
 }
 

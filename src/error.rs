@@ -52,6 +52,14 @@ pub enum Error {
     #[error(transparent)]
     Step(#[from] Box<StepFailure>),
 
+    /// Walking down (`--down`) found a version it cannot revert, or tables left at the bottom.
+    #[error("{message} on {dialect}\n  hint: {hint}")]
+    Down {
+        dialect: crate::Dialect,
+        message: String,
+        hint: String,
+    },
+
     /// Reading the database at the end of the ladder failed.
     #[error("failed to {context} on {dialect}: {message}")]
     Dump {
@@ -80,7 +88,9 @@ fn history(problems: &Problems) -> String {
 impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Step(_) | Error::Dump { .. } | Error::History(_) => EXIT_FAILED,
+            Error::Step(_) | Error::Dump { .. } | Error::History(_) | Error::Down { .. } => {
+                EXIT_FAILED
+            }
             Error::Interrupted => EXIT_INTERRUPTED,
             Error::Input(_)
             | Error::Config { .. }

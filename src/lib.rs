@@ -22,6 +22,7 @@ pub mod plan;
 pub mod problem;
 pub mod report;
 pub mod runner;
+pub mod schema;
 pub mod snapshot;
 pub mod sql;
 pub mod version;
@@ -58,6 +59,11 @@ pub enum Progress<'a> {
         dialect: Dialect,
         timing: &'a StepTiming,
     },
+    /// A version's down migration is applied (`--down`).
+    Down {
+        dialect: Dialect,
+        timing: &'a StepTiming,
+    },
 }
 
 /// A ladder run: which folders, which databases, what to do with snapshots.
@@ -72,6 +78,7 @@ pub struct Ladder {
     optional: Vec<Target>,
     require_servers: bool,
     accept: bool,
+    down: bool,
     ignore_tables: Vec<String>,
     redactions: BTreeMap<String, String>,
     handle_signals: bool,
@@ -94,6 +101,7 @@ impl Ladder {
             optional: Vec::new(),
             require_servers: false,
             accept: false,
+            down: false,
             ignore_tables: Vec::new(),
             redactions: BTreeMap::new(),
             handle_signals: false,
@@ -163,6 +171,12 @@ impl Ladder {
     /// Writes new and changed snapshots instead of failing on them.
     pub fn accept(mut self, accept: bool) -> Ladder {
         self.accept = accept;
+        self
+    }
+
+    /// After the up pass, walks back from head to zero through the down migrations.
+    pub fn down(mut self, on: bool) -> Ladder {
+        self.down = on;
         self
     }
 
@@ -292,6 +306,7 @@ impl Ladder {
                     tables: Vec::new(),
                     error: None,
                     skipped: None,
+                    down: None,
                     total: Duration::ZERO,
                 };
                 match self
@@ -336,14 +351,24 @@ impl Ladder {
             describe: &run.describe,
             steps: plan.steps.len(),
         });
-        let mut on_step = |timing: &StepTiming| progress(Progress::Step { dialect, timing });
+        let work = async {
+            let mut on_step = |timing: &StepTiming| progress(Progress::Step { dialect, timing });
+            let climb = runner::climb(&mut engine, plan, ignore, &mut on_step).await?;
+            let mut on_down = |timing: &StepTiming| progress(Progress::Down { dialect, timing });
+            let down = if self.down {
+                Some(runner::descend(&mut engine, plan, ignore, &mut on_down).await)
+            } else {
+                None
+            };
+            Ok::<_, Error>((climb, down))
+        };
         let climbed = tokio::select! {
-            climbed = runner::climb(&mut engine, plan, ignore, &mut on_step) => climbed,
+            climbed = work => climbed,
             () = interrupt.recv() => Err(Error::Interrupted),
         };
         // The scratch database goes whatever happened on it.
         let closed = engine.close().await;
-        let climb = climbed?;
+        let (climb, down) = climbed?;
         closed?;
         run.steps = climb.steps;
         run.dump_time = climb.dump_time;
@@ -354,6 +379,11 @@ impl Ladder {
             redactions,
             self.accept,
         )?;
+        match down {
+            Some(Ok(steps)) => run.down = Some(steps),
+            Some(Err(e)) => return Err(e),
+            None => {}
+        }
         Ok(())
     }
 }

@@ -77,6 +77,10 @@ struct RunArgs {
     /// With LADDER_REQUIRE_SERVERS=1 (as in CI) a server that does not answer fails the run.
     #[arg(long, value_name = "URL")]
     db_if_reachable: Vec<String>,
+    /// After the up pass, walk back from head to zero through the down migrations, and check
+    /// that no table is left.
+    #[arg(long)]
+    down: bool,
     /// Write new and changed snapshots (and remove those of dropped tables) instead of failing.
     /// Refused when CI is set.
     #[arg(long)]
@@ -200,7 +204,7 @@ fn run(args: RunArgs) -> i32 {
         return EXIT_BAD_INPUT;
     }
     let mut ladder = match ladder(&args.dirs) {
-        Ok(l) => l.accept(args.accept).handle_signals(true),
+        Ok(l) => l.accept(args.accept).down(args.down).handle_signals(true),
         Err(e) => return fail(&e),
     };
     if let Some(dir) = args.snapshots {
@@ -260,6 +264,12 @@ fn run(args: RunArgs) -> i32 {
                 bar.set_message(timing.version.to_string());
             }
             print(report::step_line(dialect, timing));
+        }
+        Progress::Down { dialect, timing } => {
+            if let Some(bar) = &bar {
+                bar.set_message(format!("down {}", timing.version));
+            }
+            print(report::down_line(dialect, timing));
         }
     }));
     if let Some(bar) = &bar {

@@ -23,6 +23,8 @@ pub struct EngineRun {
     pub error: Option<Error>,
     /// Why an optional server was not used, if it was not.
     pub skipped: Option<String>,
+    /// The down pass (`--down`), when it ran to zero.
+    pub down: Option<Vec<StepTiming>>,
     pub total: Duration,
 }
 
@@ -62,6 +64,15 @@ impl Outcome {
             .max()
             .unwrap_or(EXIT_OK)
     }
+}
+
+/// A down step's progress line: `sqlite3: down 20230101000001 create_users  0.4 ms`.
+pub fn down_line(dialect: Dialect, timing: &StepTiming) -> String {
+    let what = match timing.migration {
+        Some(d) => ms(d),
+        None => "skipped: never ran on this dialect".to_string(),
+    };
+    format!("{dialect}: down {} {}  {what}", timing.version, timing.name)
 }
 
 /// A step's progress line: `20230101000001 create_users  migration 1.2 ms, testdata 0.3 ms`.
@@ -161,6 +172,14 @@ fn write_run(f: &mut fmt::Formatter<'_>, run: &EngineRun, accept: bool) -> fmt::
         .iter()
         .filter(|t| !matches!(t.status, Status::Removed { .. }))
         .count();
+    if let Some(down) = &run.down {
+        let reverted = down.iter().filter(|s| s.migration.is_some()).count();
+        writeln!(
+            f,
+            "ok: {d}: walked down through {} to zero; no table left",
+            plural(reverted, "down migration")
+        )?;
+    }
     if changed.is_empty() && new.is_empty() && removed.is_empty() {
         return writeln!(
             f,

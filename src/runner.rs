@@ -37,6 +37,10 @@ pub struct Climb {
 pub enum Phase {
     Migration,
     Testdata,
+    /// The down migration, walking back from head (`--down`).
+    Down,
+    /// Step checks (`testdata/<ver>.check.sql`).
+    Check,
 }
 
 /// A statement that failed, where it is, and how far the ladder got.
@@ -71,14 +75,24 @@ impl fmt::Display for StepFailure {
             self.path, self.line, self.statement, self.statements, self.dialect, self.message
         )?;
         writeln!(f, "  statement: {}", excerpt(&self.sql))?;
-        let reached = match &self.reached {
-            Some(v) => format!("reached {v}"),
-            None => "reached no version".to_string(),
+        let reached = match (&self.reached, self.phase) {
+            (Some(v), Phase::Down) => format!("walked down to {v}"),
+            (None, Phase::Down) => "walked down from head".to_string(),
+            (Some(v), _) => format!("reached {v}"),
+            (None, _) => "reached no version".to_string(),
         };
         let what = match self.phase {
             Phase::Migration => format!("failed applying {} ({})", self.version, self.name),
             Phase::Testdata => format!(
                 "migration {} ({}) applied; failed applying its testdata",
+                self.version, self.name
+            ),
+            Phase::Down => format!(
+                "failed applying the down migration of {} ({})",
+                self.version, self.name
+            ),
+            Phase::Check => format!(
+                "migration {} ({}) applied; failed running its checks",
                 self.version, self.name
             ),
         };
@@ -191,6 +205,84 @@ pub async fn climb(
         tables,
         dump_time: started.elapsed(),
     })
+}
+
+/// Walks back from head to zero through the down migrations (after the up pass), then checks
+/// that no table is left. `on_step` hears about each reverted step.
+pub async fn descend(
+    engine: &mut Engine,
+    plan: &Plan,
+    ignore: &dyn Fn(&str) -> bool,
+    on_step: &mut (dyn FnMut(&StepTiming) + Send),
+) -> Result<Vec<StepTiming>, Error> {
+    let dialect = engine.dialect();
+    let mut steps = Vec::with_capacity(plan.steps.len());
+    let mut reached: Option<Version> = None;
+    for step in plan.steps.iter().rev() {
+        let mut timing = StepTiming {
+            version: step.version.clone(),
+            name: step.name.clone(),
+            migration: None,
+            only_for: Vec::new(),
+            testdata: None,
+        };
+        match step.down_for(dialect) {
+            Some(script) => {
+                let failing = Failing {
+                    dialect,
+                    version: &step.version,
+                    name: &step.name,
+                    phase: Phase::Down,
+                    reached: reached.clone(),
+                    transaction: false,
+                };
+                let started = Instant::now();
+                apply(engine, script, !script.no_transaction, failing).await?;
+                timing.migration = Some(started.elapsed());
+            }
+            // A version that never ran on this dialect has nothing to revert.
+            None if step.up_for(dialect).is_none() => {
+                timing.only_for = step.up.keys().flatten().copied().collect();
+            }
+            None => {
+                return Err(Error::Down {
+                    dialect,
+                    message: format!(
+                        "version {} ({}) has no down migration",
+                        step.version, step.name
+                    ),
+                    hint: "add a down file (an empty or comment-only one if the migration \
+                           cannot be reverted), or run without --down"
+                        .to_string(),
+                });
+            }
+        }
+        reached = Some(step.version.clone());
+        on_step(&timing);
+        steps.push(timing);
+    }
+    let left: Vec<String> = engine
+        .tables()
+        .await
+        .map_err(|message| Error::Dump {
+            context: "list tables".into(),
+            dialect,
+            message,
+        })?
+        .into_iter()
+        .filter(|t| !ignore(t))
+        .collect();
+    if !left.is_empty() {
+        return Err(Error::Down {
+            dialect,
+            message: format!(
+                "after every down migration, tables are left: {}",
+                left.join(", ")
+            ),
+            hint: "the down migrations should drop what the up migrations created".to_string(),
+        });
+    }
+    Ok(steps)
 }
 
 struct Failing<'a> {

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use crate::dialect::Dialect;
 use crate::error::Error;
+use crate::schema::Schema;
 
 pub use docker::DockerSpec;
 pub use mysql::MysqlEngine;
@@ -261,6 +262,14 @@ impl Engine {
         each!(self, e => e.dump(table).await.map_err(|e| db_message(&e)))
     }
 
+    /// The normalised schema of the scratch database, tables matching `ignore` left out.
+    pub async fn schema(
+        &mut self,
+        ignore: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Result<Schema, String> {
+        each!(self, e => e.schema(ignore).await.map_err(|e| db_message(&e)))
+    }
+
     /// Closes the connection and drops the scratch database.
     pub async fn close(self) -> Result<(), Error> {
         each!(self, e => e.close().await)
@@ -290,3 +299,66 @@ pub(crate) fn hex_literal(bytes: &[u8]) -> String {
     out.push('\'');
     out
 }
+
+/// For tests against the local servers: the URL in `var` (else `default`) if a server answers
+/// there; otherwise `None` after printing `skipped: <why>`, or a panic when
+/// `LADDER_REQUIRE_SERVERS=1`.
+#[cfg(test)]
+pub(crate) fn test_server(var: &str, default: &str, default_port: u16) -> Option<String> {
+    use std::net::{TcpStream, ToSocketAddrs};
+    let url = std::env::var(var)
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| default.to_string());
+    let host = server_of(&url);
+    let addr = if host
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+    {
+        host
+    } else {
+        format!("{host}:{default_port}")
+    };
+    let answered = match addr.to_socket_addrs().map(|mut a| a.next()) {
+        Ok(Some(a)) => TcpStream::connect_timeout(&a, Duration::from_secs(3))
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+        Ok(None) => Err("the address does not resolve".to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    match answered {
+        Ok(()) => Some(url),
+        Err(why) => {
+            let message = format!("no server answered at {addr} ({why}); set {var} to one");
+            if std::env::var("LADDER_REQUIRE_SERVERS").as_deref() == Ok("1") {
+                panic!("{message} (LADDER_REQUIRE_SERVERS=1: server tests must run)");
+            }
+            eprintln!("skipped: {message}");
+            None
+        }
+    }
+}
+
+/// The schema every engine's schema test builds: a primary key, nullable and NOT NULL columns, a
+/// default, a unique constraint, a plain and a composite index, a cascading foreign key, a check.
+#[cfg(test)]
+pub(crate) const TEST_SCHEMA: &str = "
+CREATE TABLE organizations (
+    id INTEGER PRIMARY KEY,
+    slug VARCHAR(64) NOT NULL,
+    CONSTRAINT organizations_slug_key UNIQUE (slug)
+);
+CREATE TABLE identities (
+    id INTEGER PRIMARY KEY,
+    organization_id INTEGER,
+    email VARCHAR(255) NOT NULL,
+    state VARCHAR(16) NOT NULL DEFAULT 'active',
+    nickname VARCHAR(32),
+    CONSTRAINT identities_email_key UNIQUE (email),
+    CONSTRAINT identities_organization_fk FOREIGN KEY (organization_id)
+        REFERENCES organizations (id) ON DELETE CASCADE,
+    CONSTRAINT identities_state_check CHECK (state IN ('active', 'inactive'))
+);
+CREATE INDEX identities_nickname_idx ON identities (nickname);
+CREATE INDEX identities_organization_state_idx ON identities (organization_id, state);
+";

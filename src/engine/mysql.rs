@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::docker::Container;
 use super::{TableDump, connect_error, scratch_name, with_timeout};
 use crate::error::Error;
+use crate::schema::{Column, ForeignKey, Index, Schema, Table, strip_outer_parens};
 
 pub struct MysqlEngine {
     /// Connected without a default database; used only to create and drop the scratch one.
@@ -219,6 +220,222 @@ impl MysqlEngine {
             .collect())
     }
 
+    /// The schema of the scratch database, read from information_schema in one pass.
+    pub async fn schema(
+        &mut self,
+        ignore: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Result<Schema, sqlx::Error> {
+        let mariadb = self.flavour == "mariadb";
+        let mut tables: std::collections::BTreeMap<String, Table> = self
+            .tables()
+            .await?
+            .into_iter()
+            .filter(|t| !ignore(t))
+            .map(|t| (t, Table::default()))
+            .collect();
+        let conn = self.conn()?;
+        type ColumnRow = (
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let columns: Vec<ColumnRow> = sqlx::query_as(
+            "SELECT CAST(TABLE_NAME AS CHAR), CAST(COLUMN_NAME AS CHAR), \
+               CAST(COLUMN_TYPE AS CHAR), CAST(IS_NULLABLE AS CHAR), CAST(COLUMN_DEFAULT AS CHAR), \
+               CAST(EXTRA AS CHAR), CAST(GENERATION_EXPRESSION AS CHAR) \
+             FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        // MySQL 8 has EXPRESSION for functional key parts; MariaDB has no such indexes.
+        let expression = if mariadb {
+            "CAST(NULL AS CHAR)"
+        } else {
+            "CAST(EXPRESSION AS CHAR)"
+        };
+        type IndexRow = (
+            String,
+            String,
+            i64,
+            Option<String>,
+            Option<i64>,
+            Option<String>,
+        );
+        let statistics: Vec<IndexRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT CAST(TABLE_NAME AS CHAR), CAST(INDEX_NAME AS CHAR), \
+                   CAST(NON_UNIQUE AS SIGNED), CAST(COLUMN_NAME AS CHAR), \
+                   CAST(SUB_PART AS SIGNED), {expression} \
+                 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() \
+                 ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX"
+        )))
+        .fetch_all(&mut *conn)
+        .await?;
+        // The referenced table is named as `tables()` names it: bare in this database.
+        let references: Vec<(String, String, String, String, String, String, String)> =
+            sqlx::query_as(
+                "SELECT CAST(k.TABLE_NAME AS CHAR), CAST(k.CONSTRAINT_NAME AS CHAR), \
+                   CAST(k.COLUMN_NAME AS CHAR), \
+                   CAST(IF(k.REFERENCED_TABLE_SCHEMA = DATABASE(), k.REFERENCED_TABLE_NAME, \
+                     CONCAT(k.REFERENCED_TABLE_SCHEMA, '.', k.REFERENCED_TABLE_NAME)) AS CHAR), \
+                   CAST(k.REFERENCED_COLUMN_NAME AS CHAR), \
+                   CAST(r.DELETE_RULE AS CHAR), CAST(r.UPDATE_RULE AS CHAR) \
+                 FROM information_schema.KEY_COLUMN_USAGE k \
+                 JOIN information_schema.REFERENTIAL_CONSTRAINTS r \
+                   ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA \
+                   AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME \
+                 WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL \
+                 ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION",
+            )
+            .fetch_all(&mut *conn)
+            .await?;
+        // MariaDB's CHECK_CONSTRAINTS has the table; MySQL's needs TABLE_CONSTRAINTS for it.
+        let checks_sql = if mariadb {
+            "SELECT CAST(TABLE_NAME AS CHAR), CAST(CHECK_CLAUSE AS CHAR) \
+             FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()"
+        } else {
+            "SELECT CAST(t.TABLE_NAME AS CHAR), CAST(c.CHECK_CLAUSE AS CHAR) \
+             FROM information_schema.CHECK_CONSTRAINTS c \
+             JOIN information_schema.TABLE_CONSTRAINTS t \
+               ON t.CONSTRAINT_SCHEMA = c.CONSTRAINT_SCHEMA \
+               AND t.CONSTRAINT_NAME = c.CONSTRAINT_NAME AND t.CONSTRAINT_TYPE = 'CHECK' \
+             WHERE c.CONSTRAINT_SCHEMA = DATABASE()"
+        };
+        let checks: Vec<(String, String)> =
+            sqlx::query_as(checks_sql).fetch_all(&mut *conn).await?;
+        let triggers: Vec<(String, String)> = sqlx::query_as(
+            "SELECT CAST(EVENT_OBJECT_TABLE AS CHAR), CAST(TRIGGER_NAME AS CHAR) \
+             FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+
+        for (table, name, column_type, nullable, default, extra, generation) in columns {
+            let Some(t) = tables.get_mut(&table) else {
+                continue;
+            };
+            let column = Column {
+                data_type: type_of(&column_type),
+                nullable: nullable == "YES",
+                default: default_of(
+                    mariadb,
+                    &column_type,
+                    default.as_deref(),
+                    extra.as_deref().unwrap_or(""),
+                    generation.as_deref().unwrap_or(""),
+                ),
+            };
+            t.columns.insert(name, column);
+        }
+        for (table, clause) in checks {
+            let Some(t) = tables.get_mut(&table) else {
+                continue;
+            };
+            let clause = strip_outer_parens(&INTRODUCER.replace_all(&clause, "'")).to_string();
+            // MariaDB's JSON is LONGTEXT plus this check: read it as MySQL's JSON type.
+            if let Some(m) = JSON_VALID.captures(&clause)
+                && let Some(c) = t.columns.get_mut(&m[1])
+                && c.data_type == "longtext"
+            {
+                c.data_type = "json".to_string();
+                continue;
+            }
+            t.checks.insert(clause);
+        }
+        let mut keys: Vec<(String, String, ForeignKey)> = Vec::new();
+        for (table, constraint, column, parent, parent_column, on_delete, on_update) in references {
+            if !tables.contains_key(&table) {
+                continue;
+            }
+            if keys
+                .last()
+                .is_none_or(|(t, c, _)| *t != table || *c != constraint)
+            {
+                let key = ForeignKey {
+                    references: parent,
+                    on_delete: rule(&on_delete),
+                    on_update: rule(&on_update),
+                    ..ForeignKey::default()
+                };
+                keys.push((table.clone(), constraint.clone(), key));
+            }
+            let (_, _, key) = keys.last_mut().expect("pushed above");
+            key.columns.push(column);
+            key.referenced_columns.push(parent_column);
+        }
+        let mut indexes: Vec<(String, Index)> = Vec::new();
+        for (table, name, non_unique, column, sub_part, expression) in statistics {
+            if name == "PRIMARY" || !tables.contains_key(&table) {
+                continue;
+            }
+            if indexes
+                .last()
+                .is_none_or(|(t, i)| *t != table || i.name != name)
+            {
+                let index = Index {
+                    name,
+                    unique: non_unique == 0,
+                    ..Index::default()
+                };
+                indexes.push((table.clone(), index));
+            }
+            let (_, index) = indexes.last_mut().expect("pushed above");
+            let key = match (column, expression) {
+                (Some(column), _) => column,
+                (None, Some(expression)) => format!("({})", strip_outer_parens(&expression)),
+                (None, None) => "?".to_string(),
+            };
+            index.columns.push(match sub_part {
+                Some(length) => format!("{key}({length})"),
+                None => key,
+            });
+        }
+        for (table, index) in indexes {
+            // InnoDB creates an index for a foreign key that has none, named after the
+            // constraint (or its first column when the constraint is unnamed), and silently
+            // drops it when a later index can serve: whether it exists depends on history.
+            let implicit = keys.iter().any(|(t, constraint, key)| {
+                *t == table
+                    && !index.unique
+                    && index.columns == key.columns
+                    && (index.name == *constraint
+                        || (constraint.starts_with(&format!("{table}_ibfk_"))
+                            && index.name == key.columns[0]))
+            });
+            if !implicit && let Some(t) = tables.get_mut(&table) {
+                t.indexes.insert(index);
+            }
+        }
+        for (table, _, key) in keys {
+            if let Some(t) = tables.get_mut(&table) {
+                t.foreign_keys.insert(key);
+            }
+        }
+        for (table, trigger) in triggers {
+            if let Some(t) = tables.get_mut(&table) {
+                t.triggers.insert(trigger);
+            }
+        }
+        // The primary key from STATISTICS, in key order.
+        let primary: Vec<(String, String)> = sqlx::query_as(
+            "SELECT CAST(TABLE_NAME AS CHAR), CAST(COLUMN_NAME AS CHAR) \
+             FROM information_schema.STATISTICS \
+             WHERE TABLE_SCHEMA = DATABASE() AND INDEX_NAME = 'PRIMARY' \
+             ORDER BY TABLE_NAME, SEQ_IN_INDEX",
+        )
+        .fetch_all(self.conn()?)
+        .await?;
+        for (table, column) in primary {
+            if let Some(t) = tables.get_mut(&table) {
+                t.primary_key.push(column);
+            }
+        }
+        Ok(Schema { tables })
+    }
+
     pub async fn close(mut self) -> Result<(), Error> {
         if let Some(conn) = self.conn.take() {
             let _ = tokio::time::timeout(super::CLOSE_TIMEOUT, conn.close()).await;
@@ -239,6 +456,118 @@ impl MysqlEngine {
             container.remove().await;
         }
         dropped.map_err(connect_error("drop the scratch database on", &self.server))
+    }
+}
+
+/// `_utf8mb4'x'` → `'x'`: MySQL 8 writes charset introducers into check and default
+/// expressions, MariaDB does not.
+static INTRODUCER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"\b_(?:utf8mb4|utf8mb3|utf8|latin1|ascii|binary)'").expect("valid regex")
+});
+
+static JSON_VALID: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"^json_valid\(`?([^`()]+)`?\)$").expect("valid regex")
+});
+
+/// COLUMN_TYPE lowercased, without integer display widths: MySQL 8.0.19+ prints `int`,
+/// MariaDB `int(11)`. `tinyint(1)` (a boolean to both) and ZEROFILL widths stay.
+fn type_of(column_type: &str) -> String {
+    static WIDTH: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^(tinyint|smallint|mediumint|int|bigint|year)\(\d+\)")
+            .expect("valid regex")
+    });
+    let lower = column_type.trim().to_lowercase();
+    if lower == "tinyint(1)" || lower.contains("zerofill") {
+        return lower;
+    }
+    WIDTH.replace(&lower, "$1").into_owned()
+}
+
+/// A default that reads the same on MySQL and MariaDB: string literals quoted (`'active'`), no
+/// default rather than NULL, `current_timestamp()` however it was spelt; auto-increment, ON UPDATE
+/// and generated columns say so.
+fn default_of(
+    mariadb: bool,
+    column_type: &str,
+    default: Option<&str>,
+    extra: &str,
+    generation: &str,
+) -> Option<String> {
+    static NOW: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?i)^(?:current_timestamp|now|localtime|localtimestamp)(?:\((\d*)\))?$")
+            .expect("valid regex")
+    });
+    static ON_UPDATE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?i)on update ([a-z_]+(?:\(\d*\))?)").expect("valid regex")
+    });
+    let now = |expr: &str| match NOW.captures(expr.trim()) {
+        Some(m) => format!("current_timestamp({})", m.get(1).map_or("", |p| p.as_str())),
+        None => expr.trim().to_string(),
+    };
+    let extra_lower = extra.to_lowercase();
+    if extra_lower.contains("auto_increment") {
+        return Some("auto_increment".to_string());
+    }
+    if !generation.trim().is_empty() {
+        let kind = if extra_lower.contains("virtual") {
+            "virtual"
+        } else {
+            "stored"
+        };
+        let expr = INTRODUCER.replace_all(generation, "'");
+        return Some(format!(
+            "generated always as ({}) {kind}",
+            strip_outer_parens(&expr)
+        ));
+    }
+    let value = match default {
+        None => None,
+        // MariaDB: NULL as text for DEFAULT NULL; literals quoted, expressions bare.
+        Some(d) if mariadb => (d.trim() != "NULL").then(|| now(d)),
+        // MySQL: expressions marked DEFAULT_GENERATED; literals bare, quoted here unless numeric.
+        Some(d) if extra_lower.contains("default_generated") => {
+            Some(now(&INTRODUCER.replace_all(d, "'")))
+        }
+        Some(d) => {
+            let numeric = [
+                "tinyint",
+                "smallint",
+                "mediumint",
+                "int",
+                "bigint",
+                "decimal",
+                "numeric",
+                "float",
+                "double",
+                "real",
+                "bit",
+                "year",
+            ]
+            .iter()
+            .any(|t| column_type.to_lowercase().starts_with(t));
+            Some(if numeric {
+                d.to_string()
+            } else {
+                format!("'{}'", d.replace('\'', "''"))
+            })
+        }
+    };
+    let on_update = ON_UPDATE
+        .captures(extra)
+        .map(|m| format!("on update {}", now(&m[1])));
+    match (value, on_update) {
+        (Some(v), Some(u)) => Some(format!("{v} {u}")),
+        (None, Some(u)) => Some(u),
+        (v, None) => v,
+    }
+}
+
+/// A referential action, lowercase. InnoDB treats RESTRICT and NO ACTION alike, and MariaDB
+/// reports an unspecified action as RESTRICT where MySQL says NO ACTION: both read `no action`.
+fn rule(action: &str) -> String {
+    match action.to_lowercase().as_str() {
+        "restrict" => "no action".to_string(),
+        other => other.to_string(),
     }
 }
 
@@ -300,5 +629,166 @@ impl Kind {
             Kind::Decimal | Kind::Bytes | Kind::Text => None,
         };
         parsed.unwrap_or(Value::String(text))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Builds `setup` on a scratch database of the local server (skipped if none answers) and
+    /// returns its schema; the scratch database is dropped whatever happens.
+    async fn schema_of(setup: &str) -> Option<Schema> {
+        let url =
+            super::super::test_server("LADDER_MYSQL_URL", "mysql://root@127.0.0.1:3306", 3306)?;
+        let mut engine = MysqlEngine::open(&url, super::super::server_of(&url))
+            .await
+            .unwrap();
+        let schema = match engine.execute(setup).await {
+            Ok(()) => engine.schema(&|t| t.starts_with("ignored_")).await,
+            Err(e) => Err(e),
+        };
+        engine.close().await.unwrap();
+        Some(schema.unwrap())
+    }
+
+    #[tokio::test]
+    async fn schema_renders_every_kind_of_constraint() {
+        let Some(schema) = schema_of(crate::engine::TEST_SCHEMA).await else {
+            return;
+        };
+        assert_eq!(
+            schema.render(),
+            "table identities
+  column email varchar(255) not null
+  column id int not null
+  column nickname varchar(32) null
+  column organization_id int null
+  column state varchar(16) not null default 'active'
+  primary key (id)
+  unique index identities_email_key (email)
+  index identities_nickname_idx (nickname)
+  index identities_organization_state_idx (organization_id, state)
+  foreign key (organization_id) references organizations (id) on delete cascade
+  check (`state` in ('active','inactive'))
+
+table organizations
+  column id int not null
+  column slug varchar(64) not null
+  primary key (id)
+  unique index organizations_slug_key (slug)
+"
+        );
+    }
+
+    #[tokio::test]
+    async fn schema_normalises_mysql_noise() {
+        let Some(schema) = schema_of(
+            "CREATE TABLE p (id INT PRIMARY KEY AUTO_INCREMENT, code VARCHAR(8) NOT NULL UNIQUE);
+             CREATE TABLE t (
+                 id BIGINT UNSIGNED NOT NULL,
+                 pid INT,
+                 code VARCHAR(8),
+                 quote VARCHAR(8) DEFAULT 'it''s',
+                 n INT DEFAULT 0,
+                 flag TINYINT(1) NOT NULL DEFAULT 1,
+                 gone VARCHAR(5) DEFAULT NULL,
+                 doc JSON,
+                 stamp TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
+                 twice INT AS (n * 2) STORED,
+                 CONSTRAINT t_p_fk FOREIGN KEY (pid) REFERENCES p (id),
+                 FOREIGN KEY (code) REFERENCES p (code) ON UPDATE CASCADE,
+                 KEY t_code_prefix (code(4))
+             );
+             CREATE TABLE ignored_log (x INT);
+             CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW SET NEW.n = NEW.n;",
+        )
+        .await
+        else {
+            return;
+        };
+        let rendered = schema.render();
+        assert_eq!(
+            rendered,
+            "table p
+  column code varchar(8) not null
+  column id int not null default auto_increment
+  primary key (id)
+  unique index code (code)
+
+table t
+  column code varchar(8) null
+  column doc json null
+  column flag tinyint(1) not null default 1
+  column gone varchar(5) null
+  column id bigint unsigned not null
+  column n int null default 0
+  column pid int null
+  column quote varchar(8) null default 'it''s'
+  column stamp timestamp not null default current_timestamp() on update current_timestamp()
+  column twice int null default generated always as (`n` * 2) stored
+  index t_code_prefix (code(4))
+  foreign key (code) references p (code) on update cascade
+  foreign key (pid) references p (id)
+  trigger t_touch
+",
+            "{rendered}"
+        );
+    }
+
+    #[test]
+    fn mysql_8_spellings_read_like_mariadb_ones() {
+        assert_eq!(type_of("INT"), "int");
+        assert_eq!(type_of("int(11) unsigned"), "int unsigned");
+        assert_eq!(type_of("tinyint(1)"), "tinyint(1)");
+        assert_eq!(
+            type_of("int(5) unsigned zerofill"),
+            "int(5) unsigned zerofill"
+        );
+        let mysql =
+            |column_type, default, extra| default_of(false, column_type, default, extra, "");
+        let mariadb = |column_type, default| default_of(true, column_type, default, "", "");
+        for (mysql, mariadb) in [
+            (
+                mysql("varchar(16)", Some("active"), ""),
+                mariadb("varchar(16)", Some("'active'")),
+            ),
+            (
+                mysql("varchar(8)", Some("it's"), ""),
+                mariadb("varchar(8)", Some("'it''s'")),
+            ),
+            (mysql("int", Some("0"), ""), mariadb("int(11)", Some("0"))),
+            (
+                mysql("varchar(5)", None, ""),
+                mariadb("varchar(5)", Some("NULL")),
+            ),
+            (
+                mysql("timestamp", Some("CURRENT_TIMESTAMP"), "DEFAULT_GENERATED"),
+                mariadb("timestamp", Some("current_timestamp()")),
+            ),
+            (
+                mysql("varchar(36)", Some("uuid()"), "DEFAULT_GENERATED"),
+                mariadb("varchar(36)", Some("uuid()")),
+            ),
+            (
+                mysql("text", Some("_utf8mb4'x'"), "DEFAULT_GENERATED"),
+                mariadb("text", Some("'x'")),
+            ),
+        ] {
+            assert_eq!(mysql, mariadb);
+        }
+        assert_eq!(
+            default_of(
+                false,
+                "datetime(3)",
+                Some("CURRENT_TIMESTAMP(3)"),
+                "DEFAULT_GENERATED on update CURRENT_TIMESTAMP(3)",
+                ""
+            )
+            .as_deref(),
+            Some("current_timestamp(3) on update current_timestamp(3)")
+        );
+        assert_eq!(rule("RESTRICT"), "no action");
+        assert_eq!(rule("SET NULL"), "set null");
     }
 }

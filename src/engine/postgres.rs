@@ -11,6 +11,7 @@ use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
 use super::docker::Container;
 use super::{TableDump, connect_error, quote_ident, scratch_name, with_timeout};
 use crate::error::Error;
+use crate::schema::{Column, ForeignKey, Index, Schema, Table, strip_outer_parens};
 
 pub struct PostgresEngine {
     /// A connection to the database named in the URL, used only to create and drop the scratch
@@ -204,6 +205,158 @@ impl PostgresEngine {
         })
     }
 
+    /// The schema of the tables [`Self::tables`] reports (the user's schemas).
+    pub async fn schema(
+        &mut self,
+        ignore: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Result<Schema, sqlx::Error> {
+        let mut schema = Schema::default();
+        for name in self.tables().await? {
+            if ignore(&name) {
+                continue;
+            }
+            let (namespace, table) = &self.tables[&name];
+            let qualified = format!("{}.{}", quote_ident(namespace), quote_ident(table));
+            let table = self.table_schema(&qualified).await?;
+            schema.tables.insert(name, table);
+        }
+        Ok(schema)
+    }
+
+    async fn table_schema(&mut self, qualified: &str) -> Result<Table, sqlx::Error> {
+        let conn = self.conn()?;
+        type ColumnRow = (String, String, bool, Option<String>, String, String, bool);
+        let columns: Vec<ColumnRow> = sqlx::query_as(
+            "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull, \
+               pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, a.attgenerated::text, \
+               pg_get_serial_sequence($1, a.attname) IS NOT NULL \
+             FROM pg_attribute a \
+             LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+             WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped",
+        )
+        .bind(qualified)
+        .fetch_all(&mut *conn)
+        .await?;
+        let primary_key: Vec<String> = sqlx::query_scalar(
+            "SELECT a.attname::text FROM pg_index i \
+             JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) ON true \
+             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum \
+             WHERE i.indrelid = $1::regclass AND i.indisprimary ORDER BY k.ord",
+        )
+        .bind(qualified)
+        .fetch_all(&mut *conn)
+        .await?;
+        // Key columns only (not INCLUDE ones), each as a name or an expression.
+        let indexes: Vec<(String, bool, Vec<String>, Option<String>)> = sqlx::query_as(
+            "SELECT c.relname::text, i.indisunique, \
+               ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) \
+                     FROM generate_series(1, i.indnkeyatts::int) AS k ORDER BY k), \
+               pg_get_expr(i.indpred, i.indrelid, true) \
+             FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+             WHERE i.indrelid = $1::regclass AND NOT i.indisprimary",
+        )
+        .bind(qualified)
+        .fetch_all(&mut *conn)
+        .await?;
+        // The referenced table is named as `tables()` names it: bare in the current schema.
+        type KeyRow = (Vec<String>, String, Vec<String>, String, String);
+        let foreign_keys: Vec<KeyRow> = sqlx::query_as(
+            "SELECT \
+                   ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY k(n, o) \
+                         JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n \
+                         ORDER BY k.o), \
+                   CASE WHEN n.nspname = current_schema() THEN r.relname::text \
+                        ELSE n.nspname::text || '.' || r.relname::text END, \
+                   ARRAY(SELECT a.attname::text FROM unnest(c.confkey) WITH ORDINALITY k(n, o) \
+                         JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n \
+                         ORDER BY k.o), \
+                   c.confdeltype::text, c.confupdtype::text \
+                 FROM pg_constraint c \
+                 JOIN pg_class r ON r.oid = c.confrelid \
+                 JOIN pg_namespace n ON n.oid = r.relnamespace \
+                 WHERE c.conrelid = $1::regclass AND c.contype = 'f'",
+        )
+        .bind(qualified)
+        .fetch_all(&mut *conn)
+        .await?;
+        let checks: Vec<String> = sqlx::query_scalar(
+            "SELECT pg_get_constraintdef(oid, true) FROM pg_constraint \
+             WHERE conrelid = $1::regclass AND contype = 'c'",
+        )
+        .bind(qualified)
+        .fetch_all(&mut *conn)
+        .await?;
+        let triggers: Vec<String> = sqlx::query_scalar(
+            "SELECT tgname::text FROM pg_trigger WHERE tgrelid = $1::regclass AND NOT tgisinternal",
+        )
+        .bind(qualified)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut table = Table {
+            primary_key,
+            ..Table::default()
+        };
+        for (name, data_type, not_null, default, identity, generated, owns_sequence) in columns {
+            let default = match (identity.as_str(), generated.as_str(), default) {
+                ("a", _, _) => Some("generated always as identity".to_string()),
+                ("d", _, _) => Some("generated by default as identity".to_string()),
+                ("", "s" | "v", Some(expr)) => Some(format!(
+                    "generated always as ({}) {}",
+                    strip_outer_parens(&expr),
+                    if generated == "s" {
+                        "stored"
+                    } else {
+                        "virtual"
+                    }
+                )),
+                (_, _, Some(expr)) => default_of(&expr, owns_sequence),
+                (_, _, None) => None,
+            };
+            table.columns.insert(
+                name,
+                Column {
+                    data_type,
+                    nullable: !not_null,
+                    default,
+                },
+            );
+        }
+        table.indexes = indexes
+            .into_iter()
+            .map(|(name, unique, columns, predicate)| Index {
+                name,
+                columns,
+                unique,
+                predicate,
+            })
+            .collect();
+        table.foreign_keys = foreign_keys
+            .into_iter()
+            .map(
+                |(columns, references, referenced_columns, on_delete, on_update)| ForeignKey {
+                    columns,
+                    references,
+                    referenced_columns,
+                    on_delete: action(&on_delete).to_string(),
+                    on_update: action(&on_update).to_string(),
+                },
+            )
+            .collect();
+        table.checks = checks
+            .iter()
+            .map(|def| {
+                let expr = def.strip_prefix("CHECK ").unwrap_or(def);
+                // `CHECK (…) NOT VALID`: keep the marker, it is a real difference.
+                match expr.strip_suffix(" NOT VALID") {
+                    Some(expr) => format!("{} NOT VALID", strip_outer_parens(expr)),
+                    None => strip_outer_parens(expr).to_string(),
+                }
+            })
+            .collect();
+        table.triggers = triggers.into_iter().collect();
+        Ok(table)
+    }
+
     /// Drops the scratch database; the admin connection stays ladder's only footprint.
     pub async fn close(mut self) -> Result<(), Error> {
         if let Some(conn) = self.conn.take() {
@@ -230,6 +383,51 @@ impl PostgresEngine {
     }
 }
 
+/// `pg_constraint`'s one-letter referential actions.
+fn action(code: &str) -> &'static str {
+    match code {
+        "r" => "restrict",
+        "c" => "cascade",
+        "n" => "set null",
+        "d" => "set default",
+        _ => "no action",
+    }
+}
+
+/// A default as PostgreSQL prints it, without the noise: `'x'::character varying` → `'x'`,
+/// `'-1'::integer` → `-1`, `NULL::text` → none, and a serial's `nextval('<table>_id_seq'::regclass)`
+/// → `nextval(owned sequence)` (the sequence keeps the table's old name across renames).
+fn default_of(expr: &str, owns_sequence: bool) -> Option<String> {
+    static CAST_LITERAL: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^(NULL|'(?:[^']|'')*')::([^'()]+?)(?:\([0-9, ]+\))?(?:\[\])*$")
+            .expect("valid regex")
+    });
+    static NUMBER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^-?[0-9]+(\.[0-9]+)?$").expect("valid regex")
+    });
+    let expr = expr.trim();
+    if owns_sequence && expr.starts_with("nextval(") {
+        return Some("nextval(owned sequence)".to_string());
+    }
+    let Some(m) = CAST_LITERAL.captures(expr) else {
+        return Some(expr.to_string());
+    };
+    let (literal, cast) = (&m[1], &m[2]);
+    if literal == "NULL" {
+        return None;
+    }
+    let inner = &literal[1..literal.len() - 1];
+    let numeric = matches!(
+        cast,
+        "smallint" | "integer" | "bigint" | "numeric" | "real" | "double precision"
+    );
+    if numeric && NUMBER.is_match(inner) {
+        Some(inner.to_string())
+    } else {
+        Some(literal.to_string())
+    }
+}
+
 /// How a column's value becomes JSON: exact numerics as text (JSON numbers would round them),
 /// bytes as `x'…'` like on every engine; the rest as `to_jsonb` renders them.
 fn value_expr(column: &str, type_name: &str) -> String {
@@ -251,5 +449,112 @@ fn order_expr(column: &str, type_name: &str, category: &str) -> String {
         }
         (_, "S") => format!("{c} COLLATE \"C\""),
         _ => c,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Builds `setup` on a scratch database of the local server (skipped if none answers) and
+    /// returns its schema; the scratch database is dropped whatever happens.
+    async fn schema_of(setup: &str) -> Option<Schema> {
+        let url = super::super::test_server(
+            "LADDER_POSTGRES_URL",
+            "postgres://postgres@127.0.0.1:5432/postgres",
+            5432,
+        )?;
+        let mut engine = PostgresEngine::open(&url, super::super::server_of(&url))
+            .await
+            .unwrap();
+        let schema = match engine.execute(setup).await {
+            Ok(()) => engine.schema(&|t| t.starts_with("ignored_")).await,
+            Err(e) => Err(e),
+        };
+        engine.close().await.unwrap();
+        Some(schema.unwrap())
+    }
+
+    #[tokio::test]
+    async fn schema_renders_every_kind_of_constraint() {
+        let Some(schema) = schema_of(crate::engine::TEST_SCHEMA).await else {
+            return;
+        };
+        assert_eq!(
+            schema.render(),
+            "table identities
+  column email character varying(255) not null
+  column id integer not null
+  column nickname character varying(32) null
+  column organization_id integer null
+  column state character varying(16) not null default 'active'
+  primary key (id)
+  unique index identities_email_key (email)
+  index identities_nickname_idx (nickname)
+  index identities_organization_state_idx (organization_id, state)
+  foreign key (organization_id) references organizations (id) on delete cascade
+  check (state::text = ANY (ARRAY['active'::character varying, 'inactive'::character varying]::text[]))
+
+table organizations
+  column id integer not null
+  column slug character varying(64) not null
+  primary key (id)
+  unique index organizations_slug_key (slug)
+"
+        );
+    }
+
+    #[tokio::test]
+    async fn schema_normalises_postgres_noise() {
+        let Some(schema) = schema_of(
+            "CREATE SCHEMA audit;
+             CREATE TABLE audit.events (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);
+             CREATE TABLE old_name (
+                 id serial PRIMARY KEY,
+                 n integer DEFAULT -1,
+                 x numeric(10, 2) DEFAULT 1.5,
+                 tags text[] DEFAULT '{}',
+                 at timestamptz NOT NULL DEFAULT now(),
+                 gone text DEFAULT NULL,
+                 twice integer GENERATED ALWAYS AS (n * 2) STORED,
+                 event bigint REFERENCES audit.events
+             );
+             ALTER TABLE old_name ADD CHECK (n <> 0) NOT VALID;
+             ALTER TABLE old_name RENAME TO t;
+             CREATE UNIQUE INDEX t_lower_idx ON t (lower(tags[1]), n DESC) INCLUDE (x)
+                 WHERE n > 0;
+             CREATE TABLE ignored_log (x int);
+             CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql
+                 AS 'BEGIN RETURN NEW; END';
+             CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();",
+        )
+        .await
+        else {
+            return;
+        };
+        let rendered = schema.render();
+        assert_eq!(
+            rendered,
+            "table audit.events
+  column id bigint not null default generated always as identity
+  primary key (id)
+
+table t
+  column at timestamp with time zone not null default now()
+  column event bigint null
+  column gone text null
+  column id integer not null default nextval(owned sequence)
+  column n integer null default -1
+  column tags text[] null default '{}'
+  column twice integer null default generated always as (n * 2) stored
+  column x numeric(10,2) null default 1.5
+  primary key (id)
+  unique index t_lower_idx (lower(tags[1]), n) where n > 0
+  foreign key (event) references audit.events (id)
+  check (n <> 0) not valid
+  trigger t_touch
+",
+            "{rendered}"
+        );
     }
 }

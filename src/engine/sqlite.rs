@@ -8,6 +8,7 @@ use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Decode, Row, Sqlite, TypeI
 
 use super::{TableDump, hex_literal, quote_ident};
 use crate::error::Error;
+use crate::schema::{Column, ForeignKey, Index, Schema, Table, strip_outer_parens};
 
 pub struct SqliteEngine {
     conn: SqliteConnection,
@@ -85,6 +86,178 @@ impl SqliteEngine {
         })
     }
 
+    pub async fn schema(
+        &mut self,
+        ignore: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Result<Schema, sqlx::Error> {
+        let all = self.tables().await?;
+        let mut schema = Schema::default();
+        for name in all.iter().filter(|t| !ignore(t)) {
+            let table = self.table_schema(name, &all).await?;
+            schema.tables.insert(name.clone(), table);
+        }
+        Ok(schema)
+    }
+
+    async fn table_schema(&mut self, name: &str, all: &[String]) -> Result<Table, sqlx::Error> {
+        let conn = &mut self.conn;
+        let sql: Option<String> =
+            sqlx::query_scalar("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?")
+                .bind(name)
+                .fetch_one(&mut *conn)
+                .await?;
+        let without_rowid: bool = sqlx::query_scalar(
+            "SELECT wr FROM pragma_table_list WHERE schema = 'main' AND name = ?",
+        )
+        .bind(name)
+        .fetch_optional(&mut *conn)
+        .await?
+        .unwrap_or(false);
+        // hidden: 0 plain, 1 hidden (virtual tables), 2 and 3 generated columns.
+        // name, declared type, NOT NULL, default, position in the primary key.
+        type ColumnRow = (String, Option<String>, bool, Option<String>, i64);
+        let columns: Vec<ColumnRow> = sqlx::query_as(
+            "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_xinfo(?) \
+             WHERE hidden <> 1 ORDER BY cid",
+        )
+        .bind(name)
+        .fetch_all(&mut *conn)
+        .await?;
+        let indexes: Vec<(String, bool, String)> =
+            sqlx::query_as("SELECT name, \"unique\", origin FROM pragma_index_list(?)")
+                .bind(name)
+                .fetch_all(&mut *conn)
+                .await?;
+        let mut pk: Vec<(i64, &str)> = columns
+            .iter()
+            .filter(|c| c.4 > 0)
+            .map(|c| (c.4, c.0.as_str()))
+            .collect();
+        pk.sort();
+        // Only an INTEGER PRIMARY KEY of a rowid table (the rowid itself, no index behind it)
+        // or any key of a WITHOUT ROWID table refuses NULL; other SQLite keys accept it.
+        let rowid_alias = pk.len() == 1
+            && !indexes.iter().any(|(_, _, origin)| origin == "pk")
+            && columns.iter().any(|c| {
+                c.0 == pk[0].1 && c.1.as_deref().unwrap_or("").eq_ignore_ascii_case("integer")
+            });
+        let mut table = Table {
+            primary_key: pk.iter().map(|(_, c)| c.to_string()).collect(),
+            ..Table::default()
+        };
+        for (column, data_type, not_null, default, key) in &columns {
+            let never_null = *key > 0 && (without_rowid || rowid_alias);
+            table.columns.insert(
+                column.clone(),
+                Column {
+                    data_type: data_type.as_deref().unwrap_or("").trim().to_lowercase(),
+                    nullable: !not_null && !never_null,
+                    default: default
+                        .as_deref()
+                        .map(str::trim)
+                        .filter(|d| !d.eq_ignore_ascii_case("null"))
+                        .map(str::to_string),
+                },
+            );
+        }
+        for (index, unique, origin) in &indexes {
+            if origin == "pk" {
+                continue;
+            }
+            let keys: Vec<(i64, Option<String>)> = sqlx::query_as(
+                "SELECT cid, name FROM pragma_index_xinfo(?) WHERE key = 1 ORDER BY seqno",
+            )
+            .bind(index)
+            .fetch_all(&mut *conn)
+            .await?;
+            let index_sql: Option<String> = sqlx::query_scalar(
+                "SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?",
+            )
+            .bind(index)
+            .fetch_optional(&mut *conn)
+            .await?
+            .flatten();
+            let (expressions, predicate) =
+                index_sql.as_deref().map(index_parts).unwrap_or_default();
+            let columns = keys
+                .into_iter()
+                .enumerate()
+                .map(|(i, (_, column))| match column {
+                    Some(column) => column,
+                    // cid -2: an expression, which only the CREATE INDEX text holds.
+                    None => expressions
+                        .get(i)
+                        .cloned()
+                        .unwrap_or_else(|| "?".to_string()),
+                })
+                .collect();
+            table.indexes.insert(Index {
+                // UNIQUE constraints get `sqlite_autoindex_<table>_<n>`: named by position.
+                name: if origin == "u" {
+                    String::new()
+                } else {
+                    index.clone()
+                },
+                columns,
+                unique: *unique,
+                predicate,
+            });
+        }
+        let keys: Vec<(i64, String, String, Option<String>, String, String)> = sqlx::query_as(
+            "SELECT id, \"table\", \"from\", \"to\", on_delete, on_update \
+             FROM pragma_foreign_key_list(?) ORDER BY id, seq",
+        )
+        .bind(name)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut by_id: Vec<(i64, ForeignKey, bool)> = Vec::new();
+        for (id, parent, from, to, on_delete, on_update) in keys {
+            if by_id.last().is_none_or(|(last, _, _)| *last != id) {
+                // Table names are case-insensitive: show the parent as it is named.
+                let parent = all
+                    .iter()
+                    .find(|t| t.eq_ignore_ascii_case(&parent))
+                    .cloned()
+                    .unwrap_or(parent);
+                let key = ForeignKey {
+                    references: parent,
+                    on_delete: on_delete.to_lowercase(),
+                    on_update: on_update.to_lowercase(),
+                    ..ForeignKey::default()
+                };
+                by_id.push((id, key, false));
+            }
+            let (_, key, implicit) = by_id.last_mut().expect("pushed above");
+            key.columns.push(from);
+            match to {
+                Some(to) => key.referenced_columns.push(to),
+                None => *implicit = true,
+            }
+        }
+        for (_, mut key, implicit) in by_id {
+            if implicit {
+                // `REFERENCES parent` without columns means the parent's primary key.
+                key.referenced_columns = sqlx::query_scalar(
+                    "SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk",
+                )
+                .bind(&key.references)
+                .fetch_all(&mut *conn)
+                .await?;
+            }
+            table.foreign_keys.insert(key);
+        }
+        table.checks = sql.as_deref().map(checks).unwrap_or_default();
+        table.triggers = sqlx::query_scalar(
+            "SELECT name FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = ?",
+        )
+        .bind(name)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .collect();
+        Ok(table)
+    }
+
     pub async fn close(self) -> Result<(), crate::error::Error> {
         // An in-memory database disappears with its connection.
         let _ = self.conn.close().await;
@@ -112,6 +285,198 @@ pub(crate) fn real_to_json(x: f64) -> Value {
     serde_json::Number::from_f64(x)
         .map(Value::Number)
         .unwrap_or_else(|| Value::from(x.to_string()))
+}
+
+/// SQL text cut into tokens: enough to find CHECK clauses and index keys in the `sql` SQLite
+/// keeps, with strings, quoted names and comments kept whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tok {
+    Word,
+    /// `"name"`, `` `name` ``, `[name]`.
+    Quoted,
+    Str,
+    Open,
+    Close,
+    Comma,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Token {
+    kind: Tok,
+    start: usize,
+    end: usize,
+    /// Whitespace or a comment comes before it.
+    spaced: bool,
+}
+
+fn lex(sql: &str) -> Vec<Token> {
+    let bytes = sql.as_bytes();
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    let mut spaced = false;
+    let until = |from: usize, end: &str| {
+        sql[from..]
+            .find(end)
+            .map_or(sql.len(), |at| from + at + end.len())
+    };
+    while i < bytes.len() {
+        let c = bytes[i];
+        let (kind, end) = match c {
+            _ if c.is_ascii_whitespace() => {
+                spaced = true;
+                i += 1;
+                continue;
+            }
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                (spaced, i) = (true, until(i, "\n"));
+                continue;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                (spaced, i) = (true, until(i + 2, "*/"));
+                continue;
+            }
+            b'\'' | b'"' | b'`' => {
+                // A doubled quote escapes it: scan past pairs.
+                let mut end = i + 1;
+                let end = loop {
+                    match bytes[end..].iter().position(|&b| b == c) {
+                        Some(at) if bytes.get(end + at + 1) == Some(&c) => end += at + 2,
+                        Some(at) => break end + at + 1,
+                        None => break bytes.len(),
+                    }
+                };
+                (if c == b'\'' { Tok::Str } else { Tok::Quoted }, end)
+            }
+            b'[' => (Tok::Quoted, until(i, "]")),
+            b'(' => (Tok::Open, i + 1),
+            b')' => (Tok::Close, i + 1),
+            b',' => (Tok::Comma, i + 1),
+            _ if c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80 => {
+                let len = bytes[i..]
+                    .iter()
+                    .position(|&b| {
+                        !(b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80)
+                    })
+                    .unwrap_or(bytes.len() - i);
+                (Tok::Word, i + len)
+            }
+            _ => (Tok::Other, i + 1),
+        };
+        tokens.push(Token {
+            kind,
+            start: i,
+            end,
+            spaced,
+        });
+        spaced = false;
+        i = end;
+    }
+    tokens
+}
+
+/// The tokens back as text, whitespace and comments collapsed to one space, and quotes dropped
+/// from plain names (`"status"` and `status` are one name, however a migration spelt it).
+fn text_of(sql: &str, tokens: &[Token]) -> String {
+    let mut out = String::new();
+    for (i, t) in tokens.iter().enumerate() {
+        if t.spaced && i > 0 {
+            out.push(' ');
+        }
+        let text = &sql[t.start..t.end];
+        let plain = (t.kind == Tok::Quoted)
+            .then(|| text.get(1..text.len() - 1))
+            .flatten()
+            .filter(|inner| {
+                !inner.is_empty()
+                    && !inner.starts_with(|c: char| c.is_ascii_digit())
+                    && inner.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            });
+        out.push_str(plain.unwrap_or(text));
+    }
+    out
+}
+
+/// The index of the token closing the parenthesis at `open`.
+fn matching(tokens: &[Token], open: usize) -> usize {
+    let mut depth = 0usize;
+    for (i, t) in tokens.iter().enumerate().skip(open) {
+        match t.kind {
+            Tok::Open => depth += 1,
+            Tok::Close => {
+                depth -= 1;
+                if depth == 0 {
+                    return i;
+                }
+            }
+            _ => {}
+        }
+    }
+    tokens.len()
+}
+
+/// The CHECK constraints of a CREATE TABLE, table and column ones: SQLite exposes no other way.
+fn checks(sql: &str) -> std::collections::BTreeSet<String> {
+    let tokens = lex(sql);
+    let mut found = std::collections::BTreeSet::new();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < tokens.len() {
+        let t = tokens[i];
+        match t.kind {
+            Tok::Open => depth += 1,
+            Tok::Close => depth = depth.saturating_sub(1),
+            Tok::Word
+                if depth == 1
+                    && sql[t.start..t.end].eq_ignore_ascii_case("check")
+                    && tokens.get(i + 1).is_some_and(|n| n.kind == Tok::Open) =>
+            {
+                let close = matching(&tokens, i + 1);
+                let text = text_of(sql, &tokens[i + 2..close.min(tokens.len())]);
+                found.insert(strip_outer_parens(&text).to_string());
+                i = close + 1;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    found
+}
+
+/// The key expressions and the WHERE of a CREATE INDEX.
+fn index_parts(sql: &str) -> (Vec<String>, Option<String>) {
+    let tokens = lex(sql);
+    let Some(open) = tokens.iter().position(|t| t.kind == Tok::Open) else {
+        return (Vec::new(), None);
+    };
+    let close = matching(&tokens, open);
+    let mut keys = Vec::new();
+    let mut depth = 0usize;
+    let mut from = open + 1;
+    for (i, t) in tokens.iter().enumerate().take(close + 1).skip(open) {
+        match t.kind {
+            Tok::Open => depth += 1,
+            Tok::Close => depth -= 1,
+            _ => {}
+        }
+        if (t.kind == Tok::Comma && depth == 1) || i == close {
+            keys.push(text_of(sql, &tokens[from..i]));
+            from = i + 1;
+        }
+    }
+    let predicate = tokens
+        .iter()
+        .skip(close + 1)
+        .position(|t| t.kind == Tok::Word && sql[t.start..t.end].eq_ignore_ascii_case("where"))
+        .map(|at| {
+            let mut rest = &tokens[close + 2 + at..];
+            while rest.last().is_some_and(|t| &sql[t.start..t.end] == ";") {
+                rest = &rest[..rest.len() - 1];
+            }
+            strip_outer_parens(&text_of(sql, rest)).to_string()
+        });
+    (keys, predicate)
 }
 
 #[cfg(test)]
@@ -175,6 +540,142 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(engine.tables().await.unwrap(), ["a", "b"]);
+    }
+
+    async fn schema_of(setup: &str) -> Schema {
+        let mut engine = SqliteEngine::open().await.unwrap();
+        engine.execute(setup).await.unwrap();
+        engine.schema(&|_| false).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn schema_renders_every_kind_of_constraint() {
+        assert_eq!(
+            schema_of(crate::engine::TEST_SCHEMA).await.render(),
+            "table identities
+  column email varchar(255) not null
+  column id integer not null
+  column nickname varchar(32) null
+  column organization_id integer null
+  column state varchar(16) not null default 'active'
+  primary key (id)
+  unique (email)
+  index identities_nickname_idx (nickname)
+  index identities_organization_state_idx (organization_id, state)
+  foreign key (organization_id) references organizations (id) on delete cascade
+  check (state IN ('active', 'inactive'))
+
+table organizations
+  column id integer not null
+  column slug varchar(64) not null
+  primary key (id)
+  unique (slug)
+"
+        );
+    }
+
+    #[tokio::test]
+    async fn column_order_is_noise() {
+        let a = schema_of(
+            "CREATE TABLE p (id INTEGER PRIMARY KEY);
+             CREATE TABLE t (a TEXT NOT NULL DEFAULT 'x', b INTEGER REFERENCES p (id), c BLOB,
+                 UNIQUE (c, a), CHECK (a <> ''));",
+        )
+        .await;
+        let b = schema_of(
+            "CREATE TABLE p (id INTEGER PRIMARY KEY);
+             CREATE TABLE t (c BLOB, b INTEGER REFERENCES p (id), a TEXT NOT NULL DEFAULT 'x',
+                 CHECK (a <> ''), UNIQUE (c, a));",
+        )
+        .await;
+        assert_eq!(a, b);
+        assert!(a.diff(&b, "fresh", "upgraded").is_empty());
+    }
+
+    #[tokio::test]
+    async fn schema_keeps_sqlite_specifics_and_drops_their_noise() {
+        let schema = schema_of(
+            "CREATE TABLE Parent (code TEXT PRIMARY KEY, n INTEGER NOT NULL);
+             CREATE TABLE t (
+                 id INTEGER PRIMARY KEY,
+                 parent TEXT REFERENCES parent ON UPDATE CASCADE, -- the parent's key, implied
+                 email TEXT CHECK (email LIKE '%@%'), /* a column check */
+                 gone TEXT DEFAULT NULL,
+                 stamp TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+                 loose
+             );
+             CREATE TABLE w (a TEXT, b TEXT, PRIMARY KEY (b, a)) WITHOUT ROWID;
+             CREATE TABLE ignored_log (x);
+             CREATE UNIQUE INDEX t_email_idx ON t (lower(email), id DESC) WHERE email IS NOT NULL;
+             CREATE TRIGGER t_touch AFTER UPDATE ON t BEGIN SELECT 1; END;
+             ALTER TABLE t RENAME COLUMN email TO address;",
+        )
+        .await;
+        let mut engine = SqliteEngine::open().await.unwrap();
+        engine
+            .execute("CREATE TABLE ignored_log (x)")
+            .await
+            .unwrap();
+        let ignored = engine.schema(&|t| t.starts_with("ignored_")).await.unwrap();
+        assert!(ignored.tables.is_empty());
+        let rendered = schema.render();
+        assert_eq!(
+            rendered,
+            "table Parent
+  column code text null
+  column n integer not null
+  primary key (code)
+
+table ignored_log
+  column x null
+
+table t
+  column address text null
+  column gone text null
+  column id integer not null
+  column loose null
+  column parent text null
+  column stamp timestamp null default CURRENT_TIMESTAMP
+  primary key (id)
+  unique index t_email_idx (lower(address), id) where address IS NOT NULL
+  foreign key (parent) references Parent (code) on update cascade
+  check (address LIKE '%@%')
+  trigger t_touch
+
+table w
+  column a text not null
+  column b text not null
+  primary key (b, a)
+",
+            "{rendered}"
+        );
+    }
+
+    #[test]
+    fn checks_and_index_parts_come_from_the_sql_text() {
+        assert_eq!(
+            checks(
+                "CREATE TABLE \"t\" (a INT CHECK(a>0), [b] TEXT, \"check\" TEXT,
+                 CONSTRAINT c CHECK ( (b  IN ('x,)', 'y'))  ), CHECK (\"b\" <> 'CHECK (z)'))"
+            )
+            .into_iter()
+            .collect::<Vec<_>>(),
+            ["a>0", "b <> 'CHECK (z)'", "b IN ('x,)', 'y')"]
+        );
+        assert_eq!(
+            index_parts("CREATE INDEX i ON t (a, substr(b, 1, 2) COLLATE nocase) WHERE (a > 1);"),
+            (
+                vec![
+                    "a".to_string(),
+                    "substr(b, 1, 2) COLLATE nocase".to_string()
+                ],
+                Some("a > 1".to_string())
+            )
+        );
+        assert_eq!(
+            index_parts("CREATE INDEX i ON t(a)"),
+            (vec!["a".to_string()], None)
+        );
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub struct Config {
     pub snapshots: Option<Utf8PathBuf>,
     /// Lock file of released migrations (default `migrations.lock`).
     pub lock: Option<Utf8PathBuf>,
+    /// Fresh-install schema compared with the upgraded database (default `schema.sql`).
+    pub schema_file: Option<Utf8PathBuf>,
     /// Tables left out of the snapshots, e.g. a migration tool's own bookkeeping.
     #[serde(default)]
     pub ignore_tables: Vec<String>,
@@ -47,6 +49,7 @@ impl Config {
             &mut config.testdata,
             &mut config.snapshots,
             &mut config.lock,
+            &mut config.schema_file,
         ]
         .into_iter()
         .flatten()

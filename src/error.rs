@@ -60,6 +60,30 @@ pub enum Error {
         hint: String,
     },
 
+    /// The schema after up → down → up differs from the schema after the first up.
+    #[error(
+        "{path}: the round trip of {version} ({name}) on {dialect} does not restore the schema:\n  {}\n  hint: the down migration must undo exactly what the up migration does",
+        differences.join("\n  ")
+    )]
+    Roundtrip {
+        dialect: crate::Dialect,
+        version: String,
+        name: String,
+        path: Utf8PathBuf,
+        differences: Vec<String>,
+    },
+
+    /// The fresh-install schema file and the upgraded database differ.
+    #[error(
+        "{path}: a fresh install differs from an upgraded database on {dialect}:\n  {}\n  hint: update {path} to match the migrations (or the migrations to match it)",
+        differences.join("\n  ")
+    )]
+    Drift {
+        dialect: crate::Dialect,
+        path: Utf8PathBuf,
+        differences: Vec<String>,
+    },
+
     /// Reading the database at the end of the ladder failed.
     #[error("failed to {context} on {dialect}: {message}")]
     Dump {
@@ -88,9 +112,12 @@ fn history(problems: &Problems) -> String {
 impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Step(_) | Error::Dump { .. } | Error::History(_) | Error::Down { .. } => {
-                EXIT_FAILED
-            }
+            Error::Step(_)
+            | Error::Dump { .. }
+            | Error::History(_)
+            | Error::Down { .. }
+            | Error::Roundtrip { .. }
+            | Error::Drift { .. } => EXIT_FAILED,
             Error::Interrupted => EXIT_INTERRUPTED,
             Error::Input(_)
             | Error::Config { .. }

@@ -43,7 +43,7 @@ pub use crate::version::Version;
 
 use crate::engine::Engine;
 use crate::report::EngineRun;
-use crate::snapshot::{Glob, Redactions};
+use crate::snapshot::{Glob, Item, Redactions};
 
 /// What a run reports while it goes.
 #[derive(Debug, Clone)]
@@ -73,12 +73,14 @@ pub struct Ladder {
     testdata: Option<Utf8PathBuf>,
     snapshots: Utf8PathBuf,
     lock: Utf8PathBuf,
+    schema_file: Utf8PathBuf,
     targets: Vec<Target>,
     /// Servers to use when they answer and to skip, saying why, when they do not.
     optional: Vec<Target>,
     require_servers: bool,
     accept: bool,
     down: bool,
+    roundtrip: bool,
     ignore_tables: Vec<String>,
     redactions: BTreeMap<String, String>,
     handle_signals: bool,
@@ -97,11 +99,13 @@ impl Ladder {
             testdata: testdata.is_dir().then_some(testdata),
             snapshots: root.join("snapshots"),
             lock: root.join(lock::LOCK_FILE),
+            schema_file: root.join("schema.sql"),
             targets: Vec::new(),
             optional: Vec::new(),
             require_servers: false,
             accept: false,
             down: false,
+            roundtrip: false,
             ignore_tables: Vec::new(),
             redactions: BTreeMap::new(),
             handle_signals: false,
@@ -127,6 +131,9 @@ impl Ladder {
         }
         if let Some(file) = config.lock {
             self.lock = file;
+        }
+        if let Some(file) = config.schema_file {
+            self.schema_file = file;
         }
         self.ignore_tables.extend(config.ignore_tables);
         self.redactions.extend(config.redactions);
@@ -177,6 +184,20 @@ impl Ladder {
     /// After the up pass, walks back from head to zero through the down migrations.
     pub fn down(mut self, on: bool) -> Ladder {
         self.down = on;
+        self
+    }
+
+    /// Checks up → down → up for each version, on a scratch database of its own: the schema
+    /// after the second up must equal the schema after the first.
+    pub fn roundtrip(mut self, on: bool) -> Ladder {
+        self.roundtrip = on;
+        self
+    }
+
+    /// The fresh-install schema file compared with the upgraded database (default
+    /// `schema.sql`; `schema.<dialect>.sql` beside it wins for that dialect).
+    pub fn schema_file(mut self, path: impl Into<Utf8PathBuf>) -> Ladder {
+        self.schema_file = path.into();
         self
     }
 
@@ -307,6 +328,8 @@ impl Ladder {
                     error: None,
                     skipped: None,
                     down: None,
+                    fresh: None,
+                    roundtrips: None,
                     total: Duration::ZERO,
                 };
                 match self
@@ -354,13 +377,18 @@ impl Ladder {
         let work = async {
             let mut on_step = |timing: &StepTiming| progress(Progress::Step { dialect, timing });
             let climb = runner::climb(&mut engine, plan, ignore, &mut on_step).await?;
+            let schema = engine.schema(ignore).await.map_err(|message| Error::Dump {
+                context: "read the schema".into(),
+                dialect,
+                message,
+            })?;
             let mut on_down = |timing: &StepTiming| progress(Progress::Down { dialect, timing });
             let down = if self.down {
                 Some(runner::descend(&mut engine, plan, ignore, &mut on_down).await)
             } else {
                 None
             };
-            Ok::<_, Error>((climb, down))
+            Ok::<_, Error>((climb, schema, down))
         };
         let climbed = tokio::select! {
             climbed = work => climbed,
@@ -368,23 +396,78 @@ impl Ladder {
         };
         // The scratch database goes whatever happened on it.
         let closed = engine.close().await;
-        let (climb, down) = climbed?;
+        let (climb, schema, down) = climbed?;
         closed?;
         run.steps = climb.steps;
         run.dump_time = climb.dump_time;
-        run.tables = snapshot::check(
-            &self.snapshots,
-            dialect,
-            &climb.tables,
-            redactions,
-            self.accept,
-        )?;
-        match down {
-            Some(Ok(steps)) => run.down = Some(steps),
-            Some(Err(e)) => return Err(e),
-            None => {}
+
+        let mut items: Vec<Item> = climb
+            .tables
+            .iter()
+            .map(|dump| Item::table(dump, dialect, redactions))
+            .collect();
+        items.push(Item::schema(schema.render(), dialect));
+        items.extend(climb.queries.iter().map(|q| Item::queries(q, dialect)));
+        run.tables = snapshot::check(&self.snapshots, dialect, &items, self.accept)?;
+
+        if let Some(down) = down {
+            run.down = Some(down?);
+        }
+        if let Some(script) = self.fresh_schema_script(dialect)? {
+            let mut engine = Engine::open(target).await?;
+            let loaded = tokio::select! {
+                loaded = async {
+                    runner::load_fresh(&mut engine, &script).await?;
+                    engine.schema(ignore).await.map_err(|message| Error::Dump {
+                        context: "read the fresh-install schema".into(),
+                        dialect,
+                        message,
+                    })
+                } => loaded,
+                () = interrupt.recv() => Err(Error::Interrupted),
+            };
+            engine.close().await?;
+            let differences = loaded?.diff(&schema, "fresh install", "upgraded");
+            if !differences.is_empty() {
+                return Err(Error::Drift {
+                    dialect,
+                    path: script.path,
+                    differences,
+                });
+            }
+            run.fresh = Some(script.path);
+        }
+        if self.roundtrip {
+            let mut engine = Engine::open(target).await?;
+            let checked = tokio::select! {
+                checked = runner::roundtrip(&mut engine, plan, ignore) => checked,
+                () = interrupt.recv() => Err(Error::Interrupted),
+            };
+            engine.close().await?;
+            run.roundtrips = Some(checked?);
         }
         Ok(())
+    }
+
+    /// The fresh-install schema file for `dialect`: `schema.<dialect>.sql` beside `schema.sql`,
+    /// else `schema.sql` itself, when one exists.
+    fn fresh_schema_script(&self, dialect: Dialect) -> Result<Option<plan::Script>, Error> {
+        let generic = &self.schema_file;
+        let specific = generic.with_extension(format!("{}.sql", dialect.name()));
+        let Some(path) = [specific, generic.clone()]
+            .into_iter()
+            .find(|p| p.is_file())
+        else {
+            return Ok(None);
+        };
+        let sql = fs_err::read_to_string(&path).map_err(Error::io("read", &path))?;
+        let sql = sql.strip_prefix('\u{feff}').unwrap_or(&sql).to_string();
+        Ok(Some(plan::Script {
+            no_transaction: sql.trim_start().starts_with("-- no-transaction"),
+            path,
+            sql,
+            first_line: 1,
+        }))
     }
 }
 

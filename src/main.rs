@@ -81,6 +81,10 @@ struct RunArgs {
     /// that no table is left.
     #[arg(long)]
     down: bool,
+    /// Check up, down, up for each version (on a scratch database of its own, without testdata):
+    /// the schema after the second up must equal the schema after the first.
+    #[arg(long)]
+    roundtrip: bool,
     /// Write new and changed snapshots (and remove those of dropped tables) instead of failing.
     /// Refused when CI is set.
     #[arg(long)]
@@ -204,7 +208,11 @@ fn run(args: RunArgs) -> i32 {
         return EXIT_BAD_INPUT;
     }
     let mut ladder = match ladder(&args.dirs) {
-        Ok(l) => l.accept(args.accept).down(args.down).handle_signals(true),
+        Ok(l) => l
+            .accept(args.accept)
+            .down(args.down)
+            .roundtrip(args.roundtrip)
+            .handle_signals(true),
         Err(e) => return fail(&e),
     };
     if let Some(dir) = args.snapshots {

@@ -25,6 +25,10 @@ pub struct EngineRun {
     pub skipped: Option<String>,
     /// The down pass (`--down`), when it ran to zero.
     pub down: Option<Vec<StepTiming>>,
+    /// The fresh-install schema file that matched the upgraded database.
+    pub fresh: Option<Utf8PathBuf>,
+    /// How many versions passed the up/down/up round trip (`--roundtrip`).
+    pub roundtrips: Option<usize>,
     pub total: Duration,
 }
 
@@ -127,14 +131,15 @@ fn write_run(f: &mut fmt::Formatter<'_>, run: &EngineRun, accept: bool) -> fmt::
         match &table.status {
             Status::Unchanged => {}
             Status::Changed { diff } => {
-                writeln!(f, "{d}: table {} changed:", table.table)?;
+                writeln!(f, "{d}: {} changed:", label(&table.table))?;
                 write!(f, "{diff}")?;
             }
             Status::New { body } if !accept => {
                 writeln!(
                     f,
-                    "{d}: table {} has no accepted snapshot ({}); this run has:",
-                    table.table, table.path
+                    "{d}: {} has no accepted snapshot ({}); this run has:",
+                    label(&table.table),
+                    table.path
                 )?;
                 for line in body.lines() {
                     writeln!(f, "+{line}")?;
@@ -144,8 +149,9 @@ fn write_run(f: &mut fmt::Formatter<'_>, run: &EngineRun, accept: bool) -> fmt::
             Status::Removed { diff } => {
                 writeln!(
                     f,
-                    "{d}: table {} no longer exists, but {} does:",
-                    table.table, table.path
+                    "{d}: {} no longer exists, but {} does:",
+                    label(&table.table),
+                    table.path
                 )?;
                 write!(f, "{diff}")?;
             }
@@ -180,12 +186,21 @@ fn write_run(f: &mut fmt::Formatter<'_>, run: &EngineRun, accept: bool) -> fmt::
             plural(reverted, "down migration")
         )?;
     }
-    if changed.is_empty() && new.is_empty() && removed.is_empty() {
-        return writeln!(
+    if let Some(path) = &run.fresh {
+        writeln!(
             f,
-            "ok: {d}: {timing}; snapshots match for {}",
-            plural(tables, "table")
-        );
+            "ok: {d}: a fresh install from {path} matches the upgraded schema"
+        )?;
+    }
+    if let Some(n) = run.roundtrips {
+        writeln!(
+            f,
+            "ok: {d}: up, down, up restores the schema for {}",
+            plural(n, "version")
+        )?;
+    }
+    if changed.is_empty() && new.is_empty() && removed.is_empty() {
+        return writeln!(f, "ok: {d}: {timing}; snapshots match for {}", matched(run));
     }
     let mut parts = Vec::new();
     if !changed.is_empty() {
@@ -202,15 +217,49 @@ fn write_run(f: &mut fmt::Formatter<'_>, run: &EngineRun, accept: bool) -> fmt::
     } else {
         writeln!(
             f,
-            "FAILED: {d}: {timing}; snapshots differ for {} of {} ({})",
+            "FAILED: {d}: {timing}; {} of {} differ ({})",
             changed.len() + new.len() + removed.len(),
-            plural(tables, "table"),
+            plural(tables, "snapshot"),
             parts.join("; ")
         )?;
         writeln!(
             f,
             "  hint: if every change above is intended, run again with --accept and commit the snapshots"
         )
+    }
+}
+
+/// How the report names a snapshot: `table users`, `the schema`, `step queries of 5`.
+fn label(name: &str) -> String {
+    match name.strip_prefix("@query-") {
+        Some(version) => format!("step queries of {version}"),
+        None if name == "@schema" => "the schema".to_string(),
+        None => format!("table {name}"),
+    }
+}
+
+/// "7 tables, the schema and 2 step queries": what the snapshots of a run cover.
+fn matched(run: &EngineRun) -> String {
+    let tables = run
+        .tables
+        .iter()
+        .filter(|t| !t.table.starts_with('@'))
+        .count();
+    let queries = run
+        .tables
+        .iter()
+        .filter(|t| t.table.starts_with("@query-"))
+        .count();
+    let mut parts = vec![plural(tables, "table")];
+    if run.tables.iter().any(|t| t.table == "@schema") {
+        parts.push("the schema".to_string());
+    }
+    if queries > 0 {
+        parts.push(plural(queries, "step query file"));
+    }
+    match parts.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => parts.join(""),
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use camino::Utf8PathBuf;
 
 use crate::dialect::Dialect;
-use crate::engine::{Engine, TableDump};
+use crate::engine::{Engine, QueryResult, TableDump};
 use crate::error::Error;
 use crate::plan::{Plan, Script};
 use crate::sql;
@@ -30,7 +30,18 @@ pub struct StepTiming {
 pub struct Climb {
     pub steps: Vec<StepTiming>,
     pub tables: Vec<TableDump>,
+    /// Results of the step queries (`testdata/<ver>.query.sql`), in version order.
+    pub queries: Vec<StepQueries>,
     pub dump_time: Duration,
+}
+
+/// What one version's step queries returned, right after its migration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepQueries {
+    pub version: Version,
+    pub path: Utf8PathBuf,
+    /// Each query's file line, text and result.
+    pub results: Vec<(usize, String, QueryResult)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +52,10 @@ pub enum Phase {
     Down,
     /// Step checks (`testdata/<ver>.check.sql`).
     Check,
+    /// The fresh-install schema file, loaded into its own scratch database.
+    Fresh,
+    /// The up → down → up round trip of a version (`--roundtrip`).
+    Roundtrip,
 }
 
 /// A statement that failed, where it is, and how far the ladder got.
@@ -95,7 +110,15 @@ impl fmt::Display for StepFailure {
                 "migration {} ({}) applied; failed running its checks",
                 self.version, self.name
             ),
+            Phase::Fresh => "failed loading the fresh-install schema".to_string(),
+            Phase::Roundtrip => format!(
+                "failed the up/down/up round trip of {} ({})",
+                self.version, self.name
+            ),
         };
+        if self.phase == Phase::Check {
+            return write!(f, "  {reached}; {what}");
+        }
         let state = if self.rolled_back {
             "the file was rolled back".to_string()
         } else if self.statement > 1 {
@@ -140,6 +163,7 @@ pub async fn climb(
 ) -> Result<Climb, Error> {
     let dialect = engine.dialect();
     let mut steps = Vec::with_capacity(plan.steps.len());
+    let mut queries = Vec::new();
     let mut reached: Option<Version> = None;
     for step in &plan.steps {
         let mut timing = StepTiming {
@@ -169,6 +193,19 @@ pub async fn climb(
             timing.migration = Some(started.elapsed());
         } else {
             timing.only_for = step.up.keys().flatten().copied().collect();
+        }
+        // Checks and queries see the database right after the migration, before the version's
+        // own testdata: what the migration did to the records of older versions.
+        if let Some(script) = step.checks_for(dialect) {
+            run_checks(engine, script, fail(Phase::Check)).await?;
+        }
+        if let Some(script) = step.queries_for(dialect) {
+            let results = run_queries(engine, script, fail(Phase::Check)).await?;
+            queries.push(StepQueries {
+                version: step.version.clone(),
+                path: script.path.clone(),
+                results,
+            });
         }
         if let Some(script) = step.testdata_for(dialect) {
             let started = Instant::now();
@@ -203,8 +240,67 @@ pub async fn climb(
     Ok(Climb {
         steps,
         tables,
+        queries,
         dump_time: started.elapsed(),
     })
+}
+
+/// Runs each query of a check file; each must return one row whose first value is true.
+async fn run_checks(
+    engine: &mut Engine,
+    script: &Script,
+    failing: Failing<'_>,
+) -> Result<(), Error> {
+    let statements = sql::split(&script.sql, failing.dialect);
+    for (i, statement) in statements.iter().enumerate() {
+        let result = engine
+            .query(&statement.sql)
+            .await
+            .map_err(|message| failure(&failing, script, &statements, i, message, false))?;
+        let verdict = match result.rows.as_slice() {
+            [row] => match row.first() {
+                Some(value) if truthy(value) => None,
+                Some(value) => Some(format!("returned {value}, not true")),
+                None => Some("returned no column".to_string()),
+            },
+            rows => Some(format!("returned {} rows, not one", rows.len())),
+        };
+        if let Some(message) = verdict {
+            return Err(failure(&failing, script, &statements, i, message, false));
+        }
+    }
+    Ok(())
+}
+
+/// `true`, a non-zero number, or the text `t`/`true`/`1`: how each engine says true.
+fn truthy(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Bool(b) => *b,
+        serde_json::Value::Number(n) => n.as_f64().is_some_and(|x| x != 0.0),
+        serde_json::Value::String(s) => matches!(s.as_str(), "t" | "true" | "1"),
+        _ => false,
+    }
+}
+
+async fn run_queries(
+    engine: &mut Engine,
+    script: &Script,
+    failing: Failing<'_>,
+) -> Result<Vec<(usize, String, QueryResult)>, Error> {
+    let statements = sql::split(&script.sql, failing.dialect);
+    let mut results = Vec::with_capacity(statements.len());
+    for (i, statement) in statements.iter().enumerate() {
+        let result = engine
+            .query(&statement.sql)
+            .await
+            .map_err(|message| failure(&failing, script, &statements, i, message, false))?;
+        results.push((
+            statement.line + script.first_line - 1,
+            statement.sql.clone(),
+            result,
+        ));
+    }
+    Ok(results)
 }
 
 /// Walks back from head to zero through the down migrations (after the up pass), then checks
@@ -283,6 +379,78 @@ pub async fn descend(
         });
     }
     Ok(steps)
+}
+
+/// Loads a fresh-install schema file (`schema.sql`) into an empty scratch database.
+pub async fn load_fresh(engine: &mut Engine, script: &Script) -> Result<(), Error> {
+    let version = Version::parse("0").expect("0 is a version");
+    let failing = Failing {
+        dialect: engine.dialect(),
+        version: &version,
+        name: "fresh install",
+        phase: Phase::Fresh,
+        reached: None,
+        transaction: false,
+    };
+    apply(engine, script, !script.no_transaction, failing).await
+}
+
+/// For each version in turn: up, then down, then up again; the schema after the second up must
+/// equal the schema after the first. Runs without testdata, on its own scratch database.
+pub async fn roundtrip(
+    engine: &mut Engine,
+    plan: &Plan,
+    ignore: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<usize, Error> {
+    let dialect = engine.dialect();
+    let mut reached: Option<Version> = None;
+    let mut checked = 0;
+    for step in &plan.steps {
+        let Some(up) = step.up_for(dialect) else {
+            continue;
+        };
+        let fail = || Failing {
+            dialect,
+            version: &step.version,
+            name: &step.name,
+            phase: Phase::Roundtrip,
+            reached: reached.clone(),
+            transaction: false,
+        };
+        let schema_err = |message| Error::Dump {
+            context: "read the schema".into(),
+            dialect,
+            message,
+        };
+        apply(engine, up, !up.no_transaction, fail()).await?;
+        let first = engine.schema(ignore).await.map_err(schema_err)?;
+        let Some(down) = step.down_for(dialect) else {
+            return Err(Error::Down {
+                dialect,
+                message: format!(
+                    "version {} ({}) has no down migration",
+                    step.version, step.name
+                ),
+                hint: "add a down file, or run without --roundtrip".to_string(),
+            });
+        };
+        apply(engine, down, !down.no_transaction, fail()).await?;
+        apply(engine, up, !up.no_transaction, fail()).await?;
+        let second = engine.schema(ignore).await.map_err(schema_err)?;
+        let differences = first.diff(&second, "first up", "up after down");
+        if !differences.is_empty() {
+            return Err(Error::Roundtrip {
+                dialect,
+                version: step.version.to_string(),
+                name: step.name.clone(),
+                path: down.path.clone(),
+                differences,
+            });
+        }
+        reached = Some(step.version.clone());
+        checked += 1;
+    }
+    Ok(checked)
 }
 
 struct Failing<'a> {

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use crate::dialect::Dialect;
 use crate::engine::TableDump;
 use crate::error::Error;
+use crate::runner::StepQueries;
 
 /// A `*` pattern matched against a whole name.
 #[derive(Debug, Clone)]
@@ -91,7 +92,14 @@ pub fn render(dump: &TableDump, redactions: &Redactions) -> String {
 
 /// The file of `table`'s snapshot on `dialect`.
 pub fn path_for(dir: &Utf8Path, dialect: Dialect, table: &str) -> Utf8PathBuf {
-    let safe: String = table
+    dir.join(dialect.name())
+        .join(format!("{}.snap", file_stem(table)))
+}
+
+/// A table name as a file name: characters outside `[A-Za-z0-9_.-]` become `_`, so a table
+/// can never take the `@` names of ladder's own snapshots.
+fn file_stem(table: &str) -> String {
+    table
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') {
@@ -100,8 +108,84 @@ pub fn path_for(dir: &Utf8Path, dialect: Dialect, table: &str) -> Utf8PathBuf {
                 '_'
             }
         })
-        .collect();
-    dir.join(dialect.name()).join(format!("{safe}.snap"))
+        .collect()
+}
+
+/// One snapshot to compare: a table's records, the schema, or a step's query results.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    /// What the report calls it: the table name, `@schema`, `@query-<version>`.
+    pub name: String,
+    /// The file name without `.snap`.
+    pub stem: String,
+    pub body: String,
+    /// The snapshot's `description` header.
+    pub description: String,
+    pub rows: usize,
+}
+
+impl Item {
+    pub fn table(dump: &TableDump, dialect: Dialect, redactions: &Redactions) -> Item {
+        let n = dump.rows.len();
+        Item {
+            name: dump.name.clone(),
+            stem: file_stem(&dump.name),
+            body: render(dump, redactions),
+            description: format!(
+                "table {} on {dialect}: {n} row{}, ordered by {}",
+                dump.name,
+                if n == 1 { "" } else { "s" },
+                dump.order_by.join(", ")
+            ),
+            rows: n,
+        }
+    }
+
+    /// The normalised schema after the last migration.
+    pub fn schema(body: String, dialect: Dialect) -> Item {
+        Item {
+            name: "@schema".into(),
+            stem: "@schema".into(),
+            body,
+            description: format!("schema on {dialect} after the last migration"),
+            rows: 0,
+        }
+    }
+
+    /// What a version's step queries returned right after its migration.
+    pub fn queries(step: &StepQueries, dialect: Dialect) -> Item {
+        let mut body = String::new();
+        for (line, sql, result) in &step.results {
+            let records: Vec<Value> = result
+                .rows
+                .iter()
+                .map(|row| {
+                    let mut record = Map::new();
+                    for (column, value) in result.columns.iter().zip(row) {
+                        record.insert(column.clone(), value.clone());
+                    }
+                    Value::Object(record)
+                })
+                .collect();
+            body.push_str(&format!("-- {}:{line}\n", step.path));
+            for sql_line in sql.lines() {
+                body.push_str(&format!("-- {}\n", sql_line.trim_end()));
+            }
+            body.push_str(&serde_json::to_string_pretty(&records).expect("JSON values serialise"));
+            body.push_str("\n\n");
+        }
+        let name = format!("@query-{}", step.version);
+        Item {
+            stem: name.clone(),
+            name,
+            body: body.trim_end().to_string(),
+            description: format!(
+                "step queries of {} on {dialect}, right after its migration",
+                step.version
+            ),
+            rows: step.results.iter().map(|(_, _, r)| r.rows.len()).sum(),
+        }
+    }
 }
 
 /// How a table's records compare with its accepted snapshot.
@@ -139,25 +223,26 @@ impl TableResult {
     }
 }
 
-/// Compares every table with its snapshot under `dir/<dialect>/`; with `accept`, writes the new
-/// ones and removes those of tables that are gone.
+/// Compares every item with its snapshot under `dir/<dialect>/`; with `accept`, writes the new
+/// ones and removes those that nothing produces any more.
 pub fn check(
     dir: &Utf8Path,
     dialect: Dialect,
-    tables: &[TableDump],
-    redactions: &Redactions,
+    items: &[Item],
     accept: bool,
 ) -> Result<Vec<TableResult>, Error> {
     let mut results = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
-    for dump in tables {
-        let path = path_for(dir, dialect, &dump.name);
+    let folder = dir.join(dialect.name());
+    for item in items {
+        let path = folder.join(format!("{}.snap", item.stem));
         seen.insert(path.clone());
-        let body = render(dump, redactions);
         let status = match read_snapshot(&path)? {
-            None => Status::New { body: body.clone() },
+            None => Status::New {
+                body: item.body.clone(),
+            },
             Some(old) => {
-                let new = normalise(&body);
+                let new = normalise(&item.body);
                 if old == new {
                     Status::Unchanged
                 } else {
@@ -169,25 +254,17 @@ pub fn check(
         };
         let accepted = accept && status != Status::Unchanged;
         if accepted {
-            let header = format!(
-                "table {} on {}: {} row{}, ordered by {}",
-                dump.name,
-                dialect,
-                dump.rows.len(),
-                if dump.rows.len() == 1 { "" } else { "s" },
-                dump.order_by.join(", ")
-            );
-            write_snapshot(&path, &header, &body)?;
+            write_snapshot(&path, &item.description, &item.body)?;
         }
         results.push(TableResult {
-            table: dump.name.clone(),
+            table: item.name.clone(),
             path,
-            rows: dump.rows.len(),
+            rows: item.rows,
             status,
             accepted,
         });
     }
-    for path in existing_snapshots(&dir.join(dialect.name()))? {
+    for path in existing_snapshots(&folder)? {
         if seen.contains(&path) {
             continue;
         }
@@ -291,6 +368,13 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn items(dumps: &[TableDump], redactions: &Redactions) -> Vec<Item> {
+        dumps
+            .iter()
+            .map(|d| Item::table(d, Dialect::Sqlite3, redactions))
+            .collect()
+    }
+
     fn dump() -> TableDump {
         TableDump {
             name: "users".into(),
@@ -347,25 +431,25 @@ mod tests {
         let dir = Utf8Path::from_path(dir.path()).unwrap();
         let tables = [dump()];
         let none = Redactions::default();
-        let first = check(dir, Dialect::Sqlite3, &tables, &none, false).unwrap();
+        let first = check(dir, Dialect::Sqlite3, &items(&tables, &none), false).unwrap();
         assert!(matches!(first[0].status, Status::New { .. }) && first[0].failed());
         assert!(
             !dir.join("sqlite3/users.snap").exists(),
             "wrote without --accept"
         );
 
-        check(dir, Dialect::Sqlite3, &tables, &none, true).unwrap();
+        check(dir, Dialect::Sqlite3, &items(&tables, &none), true).unwrap();
         let parsed = Snapshot::from_file(dir.join("sqlite3/users.snap").as_std_path()).unwrap();
         assert_eq!(
             parsed.metadata().description(),
             Some("table users on sqlite3: 2 rows, ordered by id")
         );
-        let again = check(dir, Dialect::Sqlite3, &tables, &none, false).unwrap();
+        let again = check(dir, Dialect::Sqlite3, &items(&tables, &none), false).unwrap();
         assert_eq!(again[0].status, Status::Unchanged);
 
         let mut changed = dump();
         changed.rows[0][1] = json!("b@example.com");
-        let result = check(dir, Dialect::Sqlite3, &[changed], &none, false).unwrap();
+        let result = check(dir, Dialect::Sqlite3, &items(&[changed], &none), false).unwrap();
         let Status::Changed { diff } = &result[0].status else {
             panic!("expected a change, got {:?}", result[0].status);
         };
@@ -380,11 +464,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let dir = Utf8Path::from_path(dir.path()).unwrap();
         let none = Redactions::default();
-        check(dir, Dialect::Sqlite3, &[dump()], &none, true).unwrap();
-        let result = check(dir, Dialect::Sqlite3, &[], &none, false).unwrap();
+        check(dir, Dialect::Sqlite3, &items(&[dump()], &none), true).unwrap();
+        let result = check(dir, Dialect::Sqlite3, &[], false).unwrap();
         assert_eq!(result.len(), 1);
         assert!(matches!(result[0].status, Status::Removed { .. }) && result[0].failed());
-        check(dir, Dialect::Sqlite3, &[], &none, true).unwrap();
+        check(dir, Dialect::Sqlite3, &[], true).unwrap();
         assert!(!dir.join("sqlite3/users.snap").exists());
     }
 }

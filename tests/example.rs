@@ -75,7 +75,13 @@ fn a_migration_that_drops_a_seeded_column_fails_naming_the_table() {
         "{text}"
     );
     assert!(text.contains("-    \"last_name\": \"Álvarez\","), "{text}");
-    assert!(text.contains("(changed: identities)"), "{text}");
+    // The schema snapshot shows the same change beside the records.
+    assert!(text.contains("sqlite3: the schema changed:"), "{text}");
+    assert!(
+        text.contains("-  column last_name varchar(255) null"),
+        "{text}"
+    );
+    assert!(text.contains("(changed: @schema, identities)"), "{text}");
 }
 
 #[test]

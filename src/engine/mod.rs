@@ -178,6 +178,18 @@ pub struct TableDump {
     pub rows: Vec<Vec<Value>>,
 }
 
+/// The rows a query returned, values as JSON with their real types.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryResult {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+/// A query without its trailing `;`, so that it can be wrapped.
+pub(crate) fn bare_query(sql: &str) -> &str {
+    sql.trim().trim_end_matches(';').trim_end()
+}
+
 /// A connection to a scratch database that ladder created and will drop.
 pub enum Engine {
     Sqlite(SqliteEngine),
@@ -263,6 +275,11 @@ impl Engine {
     }
 
     /// The normalised schema of the scratch database, tables matching `ignore` left out.
+    /// Runs a read-only query (step checks and step queries) and returns its rows.
+    pub async fn query(&mut self, sql: &str) -> Result<QueryResult, String> {
+        each!(self, e => e.query(sql).await.map_err(|e| db_message(&e)))
+    }
+
     pub async fn schema(
         &mut self,
         ignore: &(dyn Fn(&str) -> bool + Sync),

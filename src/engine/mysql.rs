@@ -8,7 +8,7 @@ use std::str::FromStr;
 use serde_json::Value;
 
 use super::docker::Container;
-use super::{TableDump, connect_error, scratch_name, with_timeout};
+use super::{QueryResult, TableDump, connect_error, scratch_name, with_timeout};
 use crate::error::Error;
 use crate::schema::{Column, ForeignKey, Index, Schema, Table, strip_outer_parens};
 
@@ -221,6 +221,56 @@ impl MysqlEngine {
     }
 
     /// The schema of the scratch database, read from information_schema in one pass.
+    /// Runs the query over the text protocol, where every value arrives as text, then reads
+    /// each by its column's type.
+    pub async fn query(&mut self, sql: &str) -> Result<QueryResult, sqlx::Error> {
+        use sqlx::{Column, TypeInfo};
+        let rows: Vec<MySqlRow> = sqlx::raw_sql(AssertSqlSafe(super::bare_query(sql)))
+            .fetch_all(self.conn()?)
+            .await?;
+        let Some(first) = rows.first() else {
+            return Ok(QueryResult {
+                columns: Vec::new(),
+                rows: Vec::new(),
+            });
+        };
+        let columns: Vec<String> = first
+            .columns()
+            .iter()
+            .map(|c| c.name().to_string())
+            .collect();
+        let kinds: Vec<Kind> = first
+            .columns()
+            .iter()
+            .map(|c| match c.type_info().name() {
+                "BOOLEAN" => Kind::Integer,
+                name => Kind::of(&name.to_ascii_lowercase().replace(" unsigned", "")),
+            })
+            .collect();
+        let rows = rows
+            .iter()
+            .map(|row| {
+                kinds
+                    .iter()
+                    .enumerate()
+                    .map(|(i, kind)| {
+                        let raw: Option<Vec<u8>> = row.try_get_unchecked(i)?;
+                        Ok(raw.map_or(Value::Null, |bytes| {
+                            match (kind, String::from_utf8(bytes)) {
+                                (Kind::Bytes, Ok(text)) => {
+                                    Value::from(super::hex_literal(text.as_bytes()))
+                                }
+                                (_, Ok(text)) => kind.value(text),
+                                (_, Err(e)) => Value::from(super::hex_literal(e.as_bytes())),
+                            }
+                        }))
+                    })
+                    .collect::<Result<Vec<Value>, sqlx::Error>>()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(QueryResult { columns, rows })
+    }
+
     pub async fn schema(
         &mut self,
         ignore: &(dyn Fn(&str) -> bool + Sync),

@@ -9,7 +9,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
 
 use super::docker::Container;
-use super::{TableDump, connect_error, quote_ident, scratch_name, with_timeout};
+use super::{QueryResult, TableDump, connect_error, quote_ident, scratch_name, with_timeout};
 use crate::error::Error;
 use crate::schema::{Column, ForeignKey, Index, Schema, Table, strip_outer_parens};
 
@@ -206,6 +206,30 @@ impl PostgresEngine {
     }
 
     /// The schema of the tables [`Self::tables`] reports (the user's schemas).
+    /// Wraps the query in `row_to_json`, so every type comes back as PostgreSQL renders it in
+    /// JSON, columns in query order.
+    pub async fn query(&mut self, sql: &str) -> Result<QueryResult, sqlx::Error> {
+        let wrapped = format!(
+            "SELECT row_to_json(q)::text FROM ({}\n) AS q",
+            super::bare_query(sql)
+        );
+        let texts: Vec<String> = sqlx::query_scalar(AssertSqlSafe(wrapped))
+            .fetch_all(self.conn()?)
+            .await?;
+        let mut columns = Vec::new();
+        let mut rows = Vec::with_capacity(texts.len());
+        for text in texts {
+            // serde_json keeps keys sorted, so read the object's pairs in order by hand.
+            let pairs: Vec<(String, Value)> = ordered_object(&text)
+                .ok_or_else(|| sqlx::Error::Protocol(format!("unexpected row {text}")))?;
+            if columns.is_empty() {
+                columns = pairs.iter().map(|(k, _)| k.clone()).collect();
+            }
+            rows.push(pairs.into_iter().map(|(_, v)| v).collect());
+        }
+        Ok(QueryResult { columns, rows })
+    }
+
     pub async fn schema(
         &mut self,
         ignore: &(dyn Fn(&str) -> bool + Sync),
@@ -452,8 +476,45 @@ fn order_expr(column: &str, type_name: &str, category: &str) -> String {
     }
 }
 
+/// The pairs of a JSON object in the order they are written.
+fn ordered_object(text: &str) -> Option<Vec<(String, Value)>> {
+    struct Pairs(Vec<(String, Value)>);
+    impl<'de> serde::Deserialize<'de> for Pairs {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct Visit;
+            impl<'de> serde::de::Visitor<'de> for Visit {
+                type Value = Pairs;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a JSON object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> Result<Pairs, A::Error> {
+                    let mut pairs = Vec::new();
+                    while let Some((k, v)) = map.next_entry::<String, Value>()? {
+                        pairs.push((k, v));
+                    }
+                    Ok(Pairs(pairs))
+                }
+            }
+            d.deserialize_map(Visit)
+        }
+    }
+    serde_json::from_str::<Pairs>(text).ok().map(|p| p.0)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn object_pairs_keep_their_written_order() {
+        let pairs = super::ordered_object(r#"{"z": 1, "a": [true, null], "m": "x"}"#).unwrap();
+        let keys: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["z", "a", "m"]);
+        assert_eq!(pairs[1].1, serde_json::json!([true, null]));
+        assert!(super::ordered_object("[1]").is_none());
+    }
+
     use super::*;
 
     /// Builds `setup` on a scratch database of the local server (skipped if none answers) and

@@ -6,7 +6,7 @@ use serde_json::Value;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteRow, SqliteValueRef};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Decode, Row, Sqlite, TypeInfo, ValueRef};
 
-use super::{TableDump, hex_literal, quote_ident};
+use super::{QueryResult, TableDump, hex_literal, quote_ident};
 use crate::error::Error;
 use crate::schema::{Column, ForeignKey, Index, Schema, Table, strip_outer_parens};
 
@@ -84,6 +84,25 @@ impl SqliteEngine {
             order_by,
             rows,
         })
+    }
+
+    pub async fn query(&mut self, sql: &str) -> Result<QueryResult, sqlx::Error> {
+        use sqlx::Column;
+        let rows: Vec<SqliteRow> = sqlx::query(AssertSqlSafe(super::bare_query(sql)))
+            .fetch_all(&mut self.conn)
+            .await?;
+        let columns: Vec<String> = rows.first().map_or_else(Vec::new, |row| {
+            row.columns().iter().map(|c| c.name().to_string()).collect()
+        });
+        let rows = rows
+            .iter()
+            .map(|row| {
+                (0..columns.len())
+                    .map(|i| row.try_get_raw(i).map(to_json))
+                    .collect::<Result<Vec<Value>, sqlx::Error>>()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(QueryResult { columns, rows })
     }
 
     pub async fn schema(

@@ -242,9 +242,16 @@ impl MysqlEngine {
         let kinds: Vec<Kind> = first
             .columns()
             .iter()
-            .map(|c| match c.type_info().name() {
-                "BOOLEAN" => Kind::Integer,
-                name => Kind::of(&name.to_ascii_lowercase().replace(" unsigned", "")),
+            .map(|c| {
+                let info = c.type_info();
+                match Kind::of(&info.name().to_ascii_lowercase().replace(" unsigned", "")) {
+                    // Text columns in a binary-safe collation (MariaDB's JSON, utf8mb4_bin) are
+                    // reported as blobs; only the `binary` collation (63) means bytes. sqlx has no
+                    // accessor for the collation, but its Debug form shows it.
+                    Kind::Bytes if !format!("{info:?}").contains("Collation(63)") => Kind::Text,
+                    _ if info.name() == "BOOLEAN" => Kind::Integer,
+                    kind => kind,
+                }
             })
             .collect();
         let rows = rows

@@ -182,21 +182,7 @@ impl PostgresEngine {
         let rows: Vec<sqlx::postgres::PgRow> = sqlx::query(AssertSqlSafe(sql))
             .fetch_all(self.conn()?)
             .await?;
-        let rows = rows
-            .iter()
-            .map(|row| {
-                (0..columns.len())
-                    .map(|i| {
-                        use sqlx::Row;
-                        let text: Option<String> = row.try_get(i)?;
-                        Ok(match text {
-                            None => Value::Null,
-                            Some(t) => serde_json::from_str(&t).unwrap_or(Value::String(t)),
-                        })
-                    })
-                    .collect::<Result<Vec<Value>, sqlx::Error>>()
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let rows = json_rows(&rows, columns.len())?;
         Ok(TableDump {
             name: name.to_string(),
             columns: columns.into_iter().map(|(n, _, _)| n).collect(),
@@ -206,28 +192,43 @@ impl PostgresEngine {
     }
 
     /// The schema of the tables [`Self::tables`] reports (the user's schemas).
-    /// Wraps the query in `row_to_json`, so every type comes back as PostgreSQL renders it in
-    /// JSON, columns in query order.
+    /// Reads the query's columns and types first, then selects each value the way table dumps
+    /// do (exact numerics as text, bytes as `x'…'`, the rest through `to_jsonb`).
     pub async fn query(&mut self, sql: &str) -> Result<QueryResult, sqlx::Error> {
-        let wrapped = format!(
-            "SELECT row_to_json(q)::text FROM ({}\n) AS q",
-            super::bare_query(sql)
-        );
-        let texts: Vec<String> = sqlx::query_scalar(AssertSqlSafe(wrapped))
+        use sqlx::{Column, Executor, Statement, TypeInfo};
+        let bare = super::bare_query(sql).to_string();
+        let prepared = self
+            .conn()?
+            .prepare(sqlx::SqlSafeStr::into_sql_str(AssertSqlSafe(bare.clone())))
+            .await?;
+        let columns: Vec<(String, String)> = prepared
+            .columns()
+            .iter()
+            .map(|c| {
+                (
+                    c.name().to_string(),
+                    c.type_info().name().to_ascii_lowercase(),
+                )
+            })
+            .collect();
+        if columns.is_empty() {
+            return Ok(QueryResult {
+                columns: Vec::new(),
+                rows: Vec::new(),
+            });
+        }
+        let select: Vec<String> = columns
+            .iter()
+            .map(|(n, t)| format!("to_jsonb({})::text", value_expr(n, t)))
+            .collect();
+        let wrapped = format!("SELECT {} FROM ({bare}\n) AS q", select.join(", "));
+        let rows: Vec<sqlx::postgres::PgRow> = sqlx::query(AssertSqlSafe(wrapped))
             .fetch_all(self.conn()?)
             .await?;
-        let mut columns = Vec::new();
-        let mut rows = Vec::with_capacity(texts.len());
-        for text in texts {
-            // serde_json keeps keys sorted, so read the object's pairs in order by hand.
-            let pairs: Vec<(String, Value)> = ordered_object(&text)
-                .ok_or_else(|| sqlx::Error::Protocol(format!("unexpected row {text}")))?;
-            if columns.is_empty() {
-                columns = pairs.iter().map(|(k, _)| k.clone()).collect();
-            }
-            rows.push(pairs.into_iter().map(|(_, v)| v).collect());
-        }
-        Ok(QueryResult { columns, rows })
+        Ok(QueryResult {
+            rows: json_rows(&rows, columns.len())?,
+            columns: columns.into_iter().map(|(n, _)| n).collect(),
+        })
     }
 
     pub async fn schema(
@@ -476,44 +477,26 @@ fn order_expr(column: &str, type_name: &str, category: &str) -> String {
     }
 }
 
-/// The pairs of a JSON object in the order they are written.
-fn ordered_object(text: &str) -> Option<Vec<(String, Value)>> {
-    struct Pairs(Vec<(String, Value)>);
-    impl<'de> serde::Deserialize<'de> for Pairs {
-        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            struct Visit;
-            impl<'de> serde::de::Visitor<'de> for Visit {
-                type Value = Pairs;
-                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                    f.write_str("a JSON object")
-                }
-                fn visit_map<A: serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> Result<Pairs, A::Error> {
-                    let mut pairs = Vec::new();
-                    while let Some((k, v)) = map.next_entry::<String, Value>()? {
-                        pairs.push((k, v));
-                    }
-                    Ok(Pairs(pairs))
-                }
-            }
-            d.deserialize_map(Visit)
-        }
-    }
-    serde_json::from_str::<Pairs>(text).ok().map(|p| p.0)
+/// Rows of `to_jsonb(…)::text` columns, parsed.
+fn json_rows(rows: &[sqlx::postgres::PgRow], width: usize) -> Result<Vec<Vec<Value>>, sqlx::Error> {
+    use sqlx::Row;
+    rows.iter()
+        .map(|row| {
+            (0..width)
+                .map(|i| {
+                    let text: Option<String> = row.try_get(i)?;
+                    Ok(match text {
+                        None => Value::Null,
+                        Some(t) => serde_json::from_str(&t).unwrap_or(Value::String(t)),
+                    })
+                })
+                .collect::<Result<Vec<Value>, sqlx::Error>>()
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn object_pairs_keep_their_written_order() {
-        let pairs = super::ordered_object(r#"{"z": 1, "a": [true, null], "m": "x"}"#).unwrap();
-        let keys: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(keys, ["z", "a", "m"]);
-        assert_eq!(pairs[1].1, serde_json::json!([true, null]));
-        assert!(super::ordered_object("[1]").is_none());
-    }
 
     use super::*;
 

@@ -17,6 +17,7 @@ pub mod dialect;
 pub mod discover;
 pub mod engine;
 pub mod error;
+pub mod lint;
 pub mod lock;
 pub mod plan;
 pub mod problem;
@@ -258,6 +259,54 @@ impl Ladder {
         } else {
             Err(Error::History(problem::Problems(problems)))
         }
+    }
+
+    /// The newest version in the lock file, if there is one.
+    pub fn newest_locked(&self) -> Result<Option<Version>, Error> {
+        if !self.lock.is_file() {
+            return Ok(None);
+        }
+        let text = fs_err::read_to_string(&self.lock).map_err(Error::io("read", &self.lock))?;
+        Ok(lock::parse(&self.lock, &text)?
+            .into_iter()
+            .map(|e| e.version)
+            .max())
+    }
+
+    /// Flags risky statements in the up migrations for `dialects` (default: every dialect the
+    /// files name, and sqlite3), only in migrations newer than the lock when `since_lock`.
+    pub fn lint(
+        &self,
+        dialects: &[Dialect],
+        since_lock: bool,
+    ) -> Result<Vec<lint::Finding>, Error> {
+        let plan = self.plan()?;
+        let newer_than = if since_lock {
+            match self.newest_locked()? {
+                Some(v) => Some(v),
+                None => {
+                    return Err(Error::Usage(format!(
+                        "--since-lock needs a lock file, and {} does not exist\n  hint: run \
+                         `ladder lock` when you release, or lint every migration without --since-lock",
+                        self.lock
+                    )));
+                }
+            }
+        } else {
+            None
+        };
+        let dialects: Vec<Dialect> = if dialects.is_empty() {
+            let mut named: std::collections::BTreeSet<Dialect> = plan
+                .steps
+                .iter()
+                .flat_map(|s| s.up.keys().flatten().copied())
+                .collect();
+            named.insert(Dialect::Sqlite3);
+            named.into_iter().collect()
+        } else {
+            dialects.to_vec()
+        };
+        Ok(lint::lint_plan(&plan, &dialects, newer_than.as_ref()))
     }
 
     /// Reads the folders and builds the ordered plan, touching no database.

@@ -35,6 +35,29 @@ enum Command {
     Lock(LockArgs),
     /// Check released history against migrations.lock, without touching a database.
     Check(LockArgs),
+    /// Flag risky statements in the up migrations: rule code, file:line and why. PostgreSQL
+    /// and CockroachDB files go through squawk's rules; SQLite and MySQL through ladder's own.
+    /// `-- ladder:allow <rule>` on or above a statement silences that rule for it.
+    /// Exit 1 when anything is flagged.
+    Lint(LintArgs),
+}
+
+#[derive(Args)]
+struct LintArgs {
+    #[command(flatten)]
+    lock: LockArgs,
+    /// Dialect to lint for (repeatable) [default: every dialect the file names mention, and
+    /// sqlite3].
+    #[arg(long, value_name = "DIALECT", value_parser = parse_dialect)]
+    dialect: Vec<ladder::Dialect>,
+    /// Only migrations newer than the newest one in the lock file.
+    #[arg(long)]
+    since_lock: bool,
+}
+
+fn parse_dialect(name: &str) -> Result<ladder::Dialect, String> {
+    ladder::Dialect::from_name(name)
+        .ok_or_else(|| "expected sqlite3, postgres, mysql or cockroach".to_string())
 }
 
 #[derive(Args)]
@@ -98,6 +121,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Lock(args) => lock(args),
         Command::Check(args) => check(args),
+        Command::Lint(args) => lint(args),
     };
     ExitCode::from(code as u8)
 }
@@ -198,6 +222,31 @@ fn check(args: LockArgs) -> i32 {
         }
         Err(e) => fail(&e),
     }
+}
+
+fn lint(args: LintArgs) -> i32 {
+    let findings =
+        match lock_ladder(&args.lock).and_then(|l| l.lint(&args.dialect, args.since_lock)) {
+            Ok(findings) => findings,
+            Err(e) => return fail(&e),
+        };
+    for finding in &findings {
+        say(finding);
+    }
+    if findings.is_empty() {
+        say("ok: no risky statements found");
+        return 0;
+    }
+    let files: std::collections::BTreeSet<_> = findings.iter().map(|f| &f.path).collect();
+    say(format_args!(
+        "FAILED: {} finding{} in {} file{}\n  hint: if a statement is safe here (say, the table is small), \
+         put `-- ladder:allow <rule>` on or above it",
+        findings.len(),
+        if findings.len() == 1 { "" } else { "s" },
+        files.len(),
+        if files.len() == 1 { "" } else { "s" }
+    ));
+    ladder::EXIT_FAILED
 }
 
 fn run(args: RunArgs) -> i32 {

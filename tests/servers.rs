@@ -468,3 +468,118 @@ fn docker_postgres_runs_the_example_where_docker_exists() {
     assert_eq!(output.status.code(), Some(0), "{text}");
     assert!(text.contains("ok: postgres: 17 migrations"), "{text}");
 }
+
+/// Runs the binary on a copy of `tests/fixtures/<fixture>` against `url`.
+fn run_fixture(fixture_dir: &str, url: &str, extra: &[&str]) -> (Option<i32>, String) {
+    let work = tempfile::tempdir().unwrap();
+    copy_dir(
+        &root().join("tests/fixtures").join(fixture_dir),
+        work.path(),
+    );
+    let mut args = vec!["run", "--db", url];
+    args.extend_from_slice(extra);
+    let output = ladder(work.path(), args);
+    (output.status.code(), render(&output))
+}
+
+/// The example's down migrations walk back to zero, and every version survives up/down/up.
+fn example_down_and_roundtrip(kind: Kind) {
+    let Some(url) = server(kind) else { return };
+    let output = ladder(
+        &root(),
+        ["run", "--db", url.as_str(), "--down", "--roundtrip"],
+    );
+    let text = render(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    let d = kind.dialect();
+    assert!(
+        text.contains(&format!(
+            "ok: {d}: walked down through 17 down migrations to zero; no table left"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "ok: {d}: up, down, up restores the schema for 17 versions"
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn example_down_and_roundtrip_on_postgres() {
+    example_down_and_roundtrip(Kind::Postgres);
+}
+
+#[test]
+fn example_down_and_roundtrip_on_mysql() {
+    example_down_and_roundtrip(Kind::Mysql);
+}
+
+/// Broken history, down files, round trips, drift and checks fail with the file named, on
+/// each server as on SQLite.
+fn guards_fail_naming_the_file(kind: Kind) {
+    let Some(url) = server(kind) else { return };
+    let d = kind.dialect();
+    let cases: [(&str, &[&str], String); 5] = [
+        (
+            "down_broken",
+            &["--down"],
+            format!(
+                "migrations/2_posts.{}down.sql:3: statement 2 of 2 failed on {d}",
+                if kind == Kind::Mysql { "mysql." } else { "" }
+            ),
+        ),
+        (
+            "roundtrip_broken",
+            &["--roundtrip"],
+            format!(
+                "migrations/2_notes.down.sql: the round trip of 2 (notes) on {d} does not \
+                 restore the schema:\n  table notes: column body: only in first up\n  \
+                 table notes: column text_body: only in up after down"
+            ),
+        ),
+        (
+            "servers/drift",
+            &[],
+            format!(
+                "schema.sql: a fresh install differs from an upgraded database on {d}:\n  \
+                 table users: column email: null vs not null\n  \
+                 table users: column name: only in upgraded\n  \
+                 table users: column nickname: only in fresh install\n  \
+                 table users: unique index users_email (email): only in upgraded"
+            ),
+        ),
+        (
+            "step_checks",
+            &[],
+            format!(
+                "testdata/2.check.sql:2: statement 1 of 1 failed on {d}: returned {}, not true",
+                if kind == Kind::Postgres { "false" } else { "0" }
+            ),
+        ),
+        (
+            "lock_edited",
+            &[],
+            "migrations/2_email.up.sql: was edited after it was locked (released)".to_string(),
+        ),
+    ];
+    for (fixture, extra, expected) in cases {
+        let (code, text) = run_fixture(fixture, &url, extra);
+        assert_eq!(code, Some(1), "{fixture}: {text}");
+        assert!(
+            text.contains(&expected),
+            "{fixture}: expected {expected:?} in\n{text}"
+        );
+    }
+}
+
+#[test]
+fn guards_fail_naming_the_file_on_postgres() {
+    guards_fail_naming_the_file(Kind::Postgres);
+}
+
+#[test]
+fn guards_fail_naming_the_file_on_mysql() {
+    guards_fail_naming_the_file(Kind::Mysql);
+}

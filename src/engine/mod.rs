@@ -356,6 +356,31 @@ pub(crate) fn test_server(var: &str, default: &str, default_port: u16) -> Option
     }
 }
 
+/// Builds `setup` in a scratch database of the local server named by `var` (skipped when none
+/// answers) and returns its schema; the scratch database is dropped whatever happens.
+#[cfg(test)]
+pub(crate) async fn test_schema_on(
+    var: &str,
+    default: &str,
+    default_port: u16,
+    setup: &str,
+) -> Option<crate::schema::Schema> {
+    let url = test_server(var, default, default_port)?;
+    let target = Target::parse(&url).expect("a server URL");
+    let mut engine = Engine::open(&target)
+        .await
+        .expect("the scratch database opens");
+    let schema = match engine.execute(setup).await {
+        Ok(()) => engine.schema(&|t| t.starts_with("ignored_")).await,
+        Err(e) => Err(e),
+    };
+    engine
+        .close()
+        .await
+        .expect("the scratch database is dropped");
+    Some(schema.expect("the schema is read"))
+}
+
 /// The schema every engine's schema test builds: a primary key, nullable and NOT NULL columns, a
 /// default, a unique constraint, a plain and a composite index, a cascading foreign key, a check.
 #[cfg(test)]

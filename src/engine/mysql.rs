@@ -696,17 +696,13 @@ mod tests {
     /// Builds `setup` on a scratch database of the local server (skipped if none answers) and
     /// returns its schema; the scratch database is dropped whatever happens.
     async fn schema_of(setup: &str) -> Option<Schema> {
-        let url =
-            super::super::test_server("LADDER_MYSQL_URL", "mysql://root@127.0.0.1:3306", 3306)?;
-        let mut engine = MysqlEngine::open(&url, super::super::server_of(&url))
-            .await
-            .unwrap();
-        let schema = match engine.execute(setup).await {
-            Ok(()) => engine.schema(&|t| t.starts_with("ignored_")).await,
-            Err(e) => Err(e),
-        };
-        engine.close().await.unwrap();
-        Some(schema.unwrap())
+        super::super::test_schema_on(
+            "LADDER_MYSQL_URL",
+            "mysql://root@127.0.0.1:3306",
+            3306,
+            setup,
+        )
+        .await
     }
 
     #[tokio::test]

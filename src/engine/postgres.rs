@@ -503,20 +503,13 @@ mod tests {
     /// Builds `setup` on a scratch database of the local server (skipped if none answers) and
     /// returns its schema; the scratch database is dropped whatever happens.
     async fn schema_of(setup: &str) -> Option<Schema> {
-        let url = super::super::test_server(
+        super::super::test_schema_on(
             "LADDER_POSTGRES_URL",
             "postgres://postgres@127.0.0.1:5432/postgres",
             5432,
-        )?;
-        let mut engine = PostgresEngine::open(&url, super::super::server_of(&url))
-            .await
-            .unwrap();
-        let schema = match engine.execute(setup).await {
-            Ok(()) => engine.schema(&|t| t.starts_with("ignored_")).await,
-            Err(e) => Err(e),
-        };
-        engine.close().await.unwrap();
-        Some(schema.unwrap())
+            setup,
+        )
+        .await
     }
 
     #[tokio::test]

@@ -13,6 +13,7 @@
 //! ```
 
 pub mod config;
+pub mod coverage;
 pub mod dialect;
 pub mod discover;
 pub mod engine;
@@ -259,6 +260,52 @@ impl Ladder {
         } else {
             Err(Error::History(problem::Problems(problems)))
         }
+    }
+
+    /// Snapshot files that nothing in the plan produces any more, for each dialect folder under
+    /// the snapshot folder: a table the migrations no longer end with, step queries of a
+    /// version that has none. Found without a database.
+    pub fn orphan_snapshots(&self, plan: &Plan) -> Result<Vec<problem::Problem>, Error> {
+        let mut orphans = Vec::new();
+        for dialect in Dialect::ALL {
+            let folder = self.snapshots.join(dialect.name());
+            if !folder.is_dir() {
+                continue;
+            }
+            let tables: std::collections::BTreeSet<String> = coverage::final_tables(plan, dialect)
+                .iter()
+                .map(|t| snapshot::path_for(&self.snapshots, dialect, t))
+                .map(|p| p.file_stem().unwrap_or_default().to_lowercase())
+                .collect();
+            let mut entries: Vec<_> = fs_err::read_dir(&folder)
+                .map_err(Error::io("read", &folder))?
+                .filter_map(|e| e.ok())
+                .filter_map(|e| Utf8PathBuf::from_path_buf(e.path()).ok())
+                .filter(|p| p.extension() == Some("snap"))
+                .collect();
+            entries.sort();
+            for path in entries {
+                let stem = path.file_stem().unwrap_or_default();
+                let orphan = match stem.strip_prefix("@query-") {
+                    Some(version) => !plan
+                        .steps
+                        .iter()
+                        .any(|s| s.version.as_str() == version && s.queries_for(dialect).is_some()),
+                    None if stem == "@schema" => false,
+                    None => !tables.contains(&stem.to_lowercase()),
+                };
+                if orphan {
+                    orphans.push(
+                        problem::Problem::new(
+                            path.clone(),
+                            format!("no longer produced by the migrations on {dialect}"),
+                        )
+                        .hint("delete it, or run `ladder run --accept`, which removes it"),
+                    );
+                }
+            }
+        }
+        Ok(orphans)
     }
 
     /// The newest version in the lock file, if there is one.

@@ -33,7 +33,9 @@ enum Command {
     /// then on `check` and `run` fail when a locked migration is edited or deleted, or when a
     /// new migration sorts before the newest locked one.
     Lock(LockArgs),
-    /// Check released history against migrations.lock, without touching a database.
+    /// Check, without a database server: released history against migrations.lock (error),
+    /// migrations that change a table no older testdata puts rows in (warning: the ladder does
+    /// not really test them), and snapshot files nothing produces any more (error).
     Check(LockArgs),
     /// Flag risky statements in the up migrations: rule code, file:line and why. PostgreSQL
     /// and CockroachDB files go through squawk's rules; SQLite and MySQL through ladder's own.
@@ -201,27 +203,56 @@ fn lock(args: LockArgs) -> i32 {
     }
 }
 
+/// Released history, test coverage and orphaned snapshots, without a database server.
 fn check(args: LockArgs) -> i32 {
-    let result = lock_ladder(&args).and_then(|l| {
-        let plan = l.plan()?;
-        l.check_lock(&plan)?;
-        Ok((l, plan))
-    });
-    match result {
-        Ok((ladder, plan)) => {
-            let locked = if ladder.lock_path().is_file() {
-                format!("match {}", ladder.lock_path())
-            } else {
-                format!(
-                    "(no {} yet: run `ladder lock` when you release)",
-                    ladder.lock_path()
-                )
-            };
-            say(format_args!("ok: {} migrations {locked}", plan.steps.len()));
-            0
+    let ladder = match lock_ladder(&args) {
+        Ok(l) => l,
+        Err(e) => return fail(&e),
+    };
+    let plan = match ladder.plan() {
+        Ok(plan) => plan,
+        Err(e) => return fail(&e),
+    };
+    let mut failed = false;
+    match ladder.check_lock(&plan) {
+        Ok(()) if ladder.lock_path().is_file() => say(format_args!(
+            "ok: {} migrations match {}",
+            plan.steps.len(),
+            ladder.lock_path()
+        )),
+        Ok(()) => say(format_args!(
+            "ok: {} migrations (no {} yet: run `ladder lock` when you release)",
+            plan.steps.len(),
+            ladder.lock_path()
+        )),
+        Err(e) => {
+            eprintln!("error: {e}");
+            failed = true;
         }
-        Err(e) => fail(&e),
     }
+    let dialects = ladder::Dialect::ALL;
+    let warnings = ladder::coverage::warnings(&plan, &dialects);
+    for warning in &warnings {
+        say(warning);
+    }
+    if warnings.is_empty() {
+        say(
+            "ok: every migration that changes a table's data has older testdata rows in that table",
+        );
+    }
+    match ladder.orphan_snapshots(&plan) {
+        Ok(orphans) if orphans.is_empty() => {
+            say("ok: every snapshot file is produced by the migrations")
+        }
+        Ok(orphans) => {
+            for orphan in orphans {
+                eprintln!("error: {orphan}");
+            }
+            failed = true;
+        }
+        Err(e) => return fail(&e),
+    }
+    if failed { ladder::EXIT_FAILED } else { 0 }
 }
 
 fn lint(args: LintArgs) -> i32 {

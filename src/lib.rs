@@ -20,6 +20,7 @@ pub mod engine;
 pub mod error;
 pub mod lint;
 pub mod lock;
+pub mod origin;
 pub mod plan;
 pub mod problem;
 pub mod report;
@@ -500,7 +501,8 @@ impl Ladder {
         let mut items: Vec<Item> = climb
             .tables
             .iter()
-            .map(|dump| Item::table(dump, dialect, redactions))
+            .zip(&climb.origins)
+            .map(|(dump, origins)| Item::table(dump, origins, dialect, redactions))
             .collect();
         items.push(Item::schema(schema.render(), dialect));
         items.extend(climb.queries.iter().map(|q| Item::queries(q, dialect)));

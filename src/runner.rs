@@ -8,6 +8,7 @@ use camino::Utf8PathBuf;
 use crate::dialect::Dialect;
 use crate::engine::{Engine, QueryResult, TableDump};
 use crate::error::Error;
+use crate::origin::{After, Origin, Origins};
 use crate::plan::{Plan, Script};
 use crate::sql;
 use crate::version::Version;
@@ -30,6 +31,9 @@ pub struct StepTiming {
 pub struct Climb {
     pub steps: Vec<StepTiming>,
     pub tables: Vec<TableDump>,
+    /// For each table, the origin of each row (in row order): which version's testdata
+    /// inserted it.
+    pub origins: Vec<Vec<Option<Origin>>>,
     /// Results of the step queries (`testdata/<ver>.query.sql`), in version order.
     pub queries: Vec<StepQueries>,
     pub dump_time: Duration,
@@ -165,6 +169,14 @@ pub async fn climb(
     let mut steps = Vec::with_capacity(plan.steps.len());
     let mut queries = Vec::new();
     let mut reached: Option<Version> = None;
+    let mut origins = Origins::new();
+    let dump_err = |context: String| {
+        move |message| Error::Dump {
+            context,
+            dialect,
+            message,
+        }
+    };
     for step in &plan.steps {
         let mut timing = StepTiming {
             version: step.version.clone(),
@@ -191,6 +203,12 @@ pub async fn climb(
             )
             .await?;
             timing.migration = Some(started.elapsed());
+            follow(engine, &mut origins, ignore, step, After::Migration, script)
+                .await
+                .map_err(dump_err(format!(
+                    "follow the records through {}",
+                    step.version
+                )))?;
         } else {
             timing.only_for = step.up.keys().flatten().copied().collect();
         }
@@ -211,6 +229,9 @@ pub async fn climb(
             let started = Instant::now();
             apply(engine, script, true, fail(Phase::Testdata)).await?;
             timing.testdata = Some(started.elapsed());
+            follow(engine, &mut origins, ignore, step, After::Testdata, script)
+                .await
+                .map_err(dump_err(format!("follow the records of {}", step.version)))?;
         }
         reached = Some(step.version.clone());
         on_step(&timing);
@@ -218,13 +239,6 @@ pub async fn climb(
     }
 
     let started = Instant::now();
-    let dump_err = |context: String| {
-        move |message| Error::Dump {
-            context,
-            dialect,
-            message,
-        }
-    };
     let names = engine
         .tables()
         .await
@@ -237,12 +251,34 @@ pub async fn climb(
             .map_err(dump_err(format!("read table {name}")))?;
         tables.push(dump);
     }
+    let origins = tables.iter().map(|dump| origins.of(dump)).collect();
     Ok(Climb {
         steps,
         tables,
+        origins,
         queries,
         dump_time: started.elapsed(),
     })
+}
+
+/// Updates which version each record came from, after `script` of `step` ran.
+async fn follow(
+    engine: &mut Engine,
+    origins: &mut Origins,
+    ignore: &dyn Fn(&str) -> bool,
+    step: &crate::plan::Step,
+    after: After,
+    script: &Script,
+) -> Result<(), String> {
+    let tables: Vec<String> = engine
+        .tables()
+        .await?
+        .into_iter()
+        .filter(|t| !ignore(t))
+        .collect();
+    origins
+        .observe(engine, &tables, &step.version, after, &script.sql)
+        .await
 }
 
 /// Runs each query of a check file; each must return one row whose first value is true.

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use crate::dialect::Dialect;
 use crate::engine::TableDump;
 use crate::error::Error;
+use crate::origin::Origin;
 use crate::runner::StepQueries;
 
 /// A `*` pattern matched against a whole name.
@@ -65,7 +66,9 @@ impl Redactions {
 }
 
 /// The body of a table's snapshot: a JSON array of records, keys sorted, one field a line.
-pub fn render(dump: &TableDump, redactions: &Redactions) -> String {
+/// Each record carries `"@version"`: the version whose testdata inserted it (see
+/// [`crate::origin`]); `origins` is in row order, and may be empty.
+pub fn render(dump: &TableDump, origins: &[Option<Origin>], redactions: &Redactions) -> String {
     let replacements: Vec<Option<&str>> = dump
         .columns
         .iter()
@@ -74,8 +77,12 @@ pub fn render(dump: &TableDump, redactions: &Redactions) -> String {
     let records: Vec<Value> = dump
         .rows
         .iter()
-        .map(|row| {
+        .enumerate()
+        .map(|(i, row)| {
             let mut record = Map::new();
+            if let Some(Some(origin)) = origins.get(i) {
+                record.insert(VERSION_KEY.to_string(), Value::from(origin.label()));
+            }
             for ((column, value), replacement) in dump.columns.iter().zip(row).zip(&replacements) {
                 let value = match replacement {
                     Some(r) if !value.is_null() => Value::from(*r),
@@ -89,6 +96,9 @@ pub fn render(dump: &TableDump, redactions: &Redactions) -> String {
     // Serialising plain JSON values cannot fail.
     serde_json::to_string_pretty(&records).expect("JSON values serialise")
 }
+
+/// The key under which a record carries the version whose testdata inserted it.
+pub const VERSION_KEY: &str = "@version";
 
 /// The file of `table`'s snapshot on `dialect`.
 pub fn path_for(dir: &Utf8Path, dialect: Dialect, table: &str) -> Utf8PathBuf {
@@ -125,12 +135,17 @@ pub struct Item {
 }
 
 impl Item {
-    pub fn table(dump: &TableDump, dialect: Dialect, redactions: &Redactions) -> Item {
+    pub fn table(
+        dump: &TableDump,
+        origins: &[Option<Origin>],
+        dialect: Dialect,
+        redactions: &Redactions,
+    ) -> Item {
         let n = dump.rows.len();
         Item {
             name: dump.name.clone(),
             stem: file_stem(&dump.name),
-            body: render(dump, redactions),
+            body: render(dump, origins, redactions),
             description: format!(
                 "table {} on {dialect}: {n} row{}, ordered by {}",
                 dump.name,
@@ -371,7 +386,7 @@ mod tests {
     fn items(dumps: &[TableDump], redactions: &Redactions) -> Vec<Item> {
         dumps
             .iter()
-            .map(|d| Item::table(d, Dialect::Sqlite3, redactions))
+            .map(|d| Item::table(d, &[], Dialect::Sqlite3, redactions))
             .collect()
     }
 
@@ -395,7 +410,7 @@ mod tests {
     fn records_render_with_sorted_keys_and_redactions() {
         let redactions =
             Redactions::new(&BTreeMap::from([("*.created_*".into(), "[now]".into())])).unwrap();
-        insta::assert_snapshot!(render(&dump(), &redactions), @r#"
+        insta::assert_snapshot!(render(&dump(), &[], &redactions), @r#"
         [
           {
             "created_at": "[now]",

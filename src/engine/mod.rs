@@ -274,6 +274,25 @@ impl Engine {
         each!(self, e => e.dump(table).await.map_err(|e| db_message(&e)))
     }
 
+    /// How many rows `table` has.
+    pub async fn count(&mut self, table: &str) -> Result<usize, String> {
+        let quoted = match self {
+            Engine::Mysql(_) => format!("`{}`", table.replace('`', "``")),
+            _ => quote_ident(table),
+        };
+        let result = self
+            .query(&format!("SELECT count(*) FROM {quoted}"))
+            .await?;
+        let value = result.rows.first().and_then(|row| row.first());
+        // Engines give the count as a number, or as exact-numeric text.
+        match value {
+            Some(Value::Number(n)) => n.as_u64().map(|n| n as usize),
+            Some(Value::String(s)) => s.parse().ok(),
+            _ => None,
+        }
+        .ok_or_else(|| format!("count(*) of {table} returned {value:?}"))
+    }
+
     /// The normalised schema of the scratch database, tables matching `ignore` left out.
     /// Runs a read-only query (step checks and step queries) and returns its rows.
     pub async fn query(&mut self, sql: &str) -> Result<QueryResult, String> {

@@ -30,6 +30,9 @@ pub struct Config {
     /// `"table.column" = "replacement"`; `*` matches any run of characters in either part.
     #[serde(default)]
     pub redactions: BTreeMap<String, String>,
+    /// `"v1.4.0" = "20240301120000"`: each release and the last migration version it shipped.
+    #[serde(default)]
+    pub releases: BTreeMap<String, String>,
 }
 
 impl Config {

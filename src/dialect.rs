@@ -47,3 +47,10 @@ impl fmt::Display for Dialect {
         f.write_str(self.name())
     }
 }
+
+/// Serialised as its name (`sqlite3`), as in file names and reports.
+impl serde::Serialize for Dialect {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}

@@ -68,6 +68,24 @@ static TESTDATA: LazyLock<Regex> =
 static DBMATE_MARKER: LazyLock<Regex> =
     LazyLock::new(|| regex(r"^--\s*migrate:(up|down)(?:\s+(.*))?$"));
 
+/// The version of a migration, from its path relative to the migrations folder (a file, or a
+/// diesel folder and a file in it); `None` when the name follows no known layout. Used to read
+/// old trees (git tags) without reading their files.
+pub fn version_of(relative: &str) -> Option<Version> {
+    let first = relative.split('/').next()?;
+    if relative.contains('/') {
+        let caps = FOLDER.captures(first)?;
+        return Version::parse(&caps[1].replace('-', ""));
+    }
+    if let Some(caps) = FLYWAY.captures(first) {
+        return (&caps[1] == "V")
+            .then(|| Version::parse(&caps[2]))
+            .flatten();
+    }
+    let caps = UP_DOWN.captures(first).or_else(|| PLAIN.captures(first))?;
+    Version::parse(&caps[1])
+}
+
 /// Reads the migrations folder and (when given) the testdata folder and builds the ordered plan,
 /// or reports every problem found (not only the first).
 pub fn discover(migrations: &Utf8Path, testdata: Option<&Utf8Path>) -> Result<Plan, Problems> {
@@ -889,6 +907,26 @@ mod tests {
     use super::*;
 
     use tempfile::TempDir;
+
+    #[test]
+    fn version_of_reads_every_layout() {
+        let cases = [
+            ("20240101120000_users.up.sql", Some("20240101120000")),
+            ("3_users.postgres.down.sql", Some("3")),
+            ("12_users.sql", Some("12")),
+            ("V1.2__users.sql", Some("1.2")),
+            ("U1.2__users.sql", None),
+            ("2017-11-23-064151_users/up.sql", Some("20171123064151")),
+            ("README.md", None),
+        ];
+        for (path, want) in cases {
+            assert_eq!(
+                version_of(path).map(|v| v.to_string()),
+                want.map(String::from),
+                "{path}"
+            );
+        }
+    }
 
     /// A temporary folder with `migrations/` and `testdata/` inside.
     struct Tree {

@@ -20,6 +20,7 @@ pub mod engine;
 pub mod error;
 pub mod lint;
 pub mod lock;
+pub mod matrix;
 pub mod origin;
 pub mod plan;
 pub mod problem;
@@ -86,6 +87,8 @@ pub struct Ladder {
     roundtrip: bool,
     ignore_tables: Vec<String>,
     redactions: BTreeMap<String, String>,
+    /// Release name -> the last migration version it shipped, as written.
+    releases: BTreeMap<String, String>,
     handle_signals: bool,
 }
 
@@ -111,6 +114,7 @@ impl Ladder {
             roundtrip: false,
             ignore_tables: Vec::new(),
             redactions: BTreeMap::new(),
+            releases: BTreeMap::new(),
             handle_signals: false,
         };
         let config = root.join(config::CONFIG_FILE);
@@ -140,7 +144,47 @@ impl Ladder {
         }
         self.ignore_tables.extend(config.ignore_tables);
         self.redactions.extend(config.redactions);
+        self.releases.extend(config.releases);
         self
+    }
+
+    /// Declares a release and the last migration version it shipped, for the upgrade matrix.
+    pub fn release(mut self, name: impl Into<String>, last_version: impl Into<String>) -> Ladder {
+        self.releases.insert(name.into(), last_version.into());
+        self
+    }
+
+    /// The configured releases, checked against the plan: each must name a version that
+    /// exists.
+    pub fn releases(&self, plan: &Plan) -> Result<Vec<matrix::Release>, Error> {
+        let mut problems = Vec::new();
+        let mut releases = Vec::new();
+        for (name, raw) in &self.releases {
+            match Version::parse(raw) {
+                Some(version) if plan.steps.iter().any(|s| s.version == version) => {
+                    releases.push(matrix::Release {
+                        name: name.clone(),
+                        version,
+                    });
+                }
+                _ => problems.push(format!(
+                    "release {name:?} names version {raw:?}, which no migration has"
+                )),
+            }
+        }
+        if problems.is_empty() {
+            releases.sort_by(|a, b| a.version.cmp(&b.version));
+            Ok(releases)
+        } else {
+            Err(Error::Config {
+                path: config::CONFIG_FILE.into(),
+                message: format!(
+                    "{}\n  hint: [releases] maps each release to the last migration version it \
+                     shipped, e.g. \"v1.4.0\" = \"20240301120000\" (`ladder plan` lists the versions)",
+                    problems.join("\n")
+                ),
+            })
+        }
     }
 
     pub fn migrations(mut self, dir: impl Into<Utf8PathBuf>) -> Ladder {
@@ -389,6 +433,7 @@ impl Ladder {
     ) -> Result<Outcome, Error> {
         let plan = self.plan()?;
         self.check_lock(&plan)?;
+        let releases = self.releases(&plan)?;
         let redactions = Redactions::new(&self.redactions).map_err(|message| Error::Config {
             path: config::CONFIG_FILE.into(),
             message,
@@ -412,7 +457,8 @@ impl Ladder {
             let mut callback = progress.lock().unwrap_or_else(|p| p.into_inner());
             callback(event)
         };
-        let (plan, redactions, ignore, report) = (&plan, &redactions, &ignore, &report);
+        let (plan, redactions, ignore, report, releases) =
+            (&plan, &redactions, &ignore, &report, &releases);
         let runs =
             futures_util::future::join_all(targets.iter().map(|(target, optional)| async move {
                 let started = Instant::now();
@@ -427,10 +473,11 @@ impl Ladder {
                     down: None,
                     fresh: None,
                     roundtrips: None,
+                    matrix: None,
                     total: Duration::ZERO,
                 };
                 match self
-                    .run_on(target, plan, redactions, ignore, report, &mut run)
+                    .run_on(target, plan, releases, redactions, ignore, report, &mut run)
                     .await
                 {
                     Ok(()) => {}
@@ -448,6 +495,7 @@ impl Ladder {
             runs,
             accept: self.accept,
             snapshots: self.snapshots.clone(),
+            releases_configured: !self.releases.is_empty(),
         })
     }
 
@@ -455,6 +503,7 @@ impl Ladder {
         &self,
         target: &Target,
         plan: &Plan,
+        releases: &[matrix::Release],
         redactions: &Redactions,
         ignore: &(dyn Fn(&str) -> bool + Sync),
         progress: &(dyn Fn(Progress<'_>) + Sync),
@@ -506,7 +555,16 @@ impl Ladder {
             .collect();
         items.push(Item::schema(schema.render(), dialect));
         items.extend(climb.queries.iter().map(|q| Item::queries(q, dialect)));
+        // Read before `check`, which may overwrite them (`--accept`).
+        let mut accepted = snapshot::accepted_records(&self.snapshots, dialect)?;
         run.tables = snapshot::check(&self.snapshots, dialect, &items, self.accept)?;
+        run.matrix = Some(upgrade_matrix(
+            releases,
+            plan,
+            dialect,
+            &items,
+            &mut accepted,
+        ));
 
         if let Some(down) = down {
             run.down = Some(down?);
@@ -567,6 +625,37 @@ impl Ladder {
             first_line: 1,
         }))
     }
+}
+
+/// The upgrade matrix of one engine's run: this run's table records against the accepted ones
+/// (tables that are gone count with no records at head).
+fn upgrade_matrix(
+    releases: &[matrix::Release],
+    plan: &Plan,
+    dialect: Dialect,
+    items: &[Item],
+    accepted: &mut BTreeMap<String, Vec<serde_json::Value>>,
+) -> matrix::Matrix {
+    let mut tables: Vec<matrix::TableRecords> = items
+        .iter()
+        .filter(|item| !item.name.starts_with('@'))
+        .map(|item| matrix::TableRecords {
+            table: item.name.clone(),
+            key: item.key.clone(),
+            records: serde_json::from_str(&item.body).unwrap_or_default(),
+            accepted: accepted.remove(&item.stem),
+        })
+        .collect();
+    tables.extend(std::mem::take(accepted).into_iter().map(|(stem, records)| {
+        matrix::TableRecords {
+            table: stem,
+            key: Vec::new(),
+            records: Vec::new(),
+            accepted: Some(records),
+        }
+    }));
+    let releases = matrix::releases(releases, plan, dialect);
+    matrix::matrix(&releases, plan, dialect, &tables)
 }
 
 /// Ctrl-C and SIGTERM, when the ladder handles them.

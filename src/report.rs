@@ -7,6 +7,7 @@ use camino::Utf8PathBuf;
 
 use crate::dialect::Dialect;
 use crate::error::{EXIT_FAILED, EXIT_OK, Error};
+use crate::matrix::Matrix;
 use crate::runner::StepTiming;
 use crate::snapshot::{Status, TableResult};
 
@@ -29,6 +30,8 @@ pub struct EngineRun {
     pub fresh: Option<Utf8PathBuf>,
     /// How many versions passed the up/down/up round trip (`--roundtrip`).
     pub roundtrips: Option<usize>,
+    /// Each release's records at head (see [`crate::matrix`]), when the ladder reached the end.
+    pub matrix: Option<Matrix>,
     pub total: Duration,
 }
 
@@ -52,6 +55,8 @@ pub struct Outcome {
     pub runs: Vec<EngineRun>,
     pub accept: bool,
     pub snapshots: Utf8PathBuf,
+    /// Whether `[releases]` are configured; the terminal shows the matrix only then.
+    pub releases_configured: bool,
 }
 
 impl Outcome {
@@ -108,13 +113,18 @@ pub fn ms(d: Duration) -> String {
 impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for run in &self.runs {
-            write_run(f, run, self.accept)?;
+            write_run(f, run, self.accept, self.releases_configured)?;
         }
         Ok(())
     }
 }
 
-fn write_run(f: &mut fmt::Formatter<'_>, run: &EngineRun, accept: bool) -> fmt::Result {
+fn write_run(
+    f: &mut fmt::Formatter<'_>,
+    run: &EngineRun,
+    accept: bool,
+    show_matrix: bool,
+) -> fmt::Result {
     let d = run.dialect;
     if let Some(why) = &run.skipped {
         return writeln!(f, "skipped: {d}: {why}");
@@ -178,6 +188,9 @@ fn write_run(f: &mut fmt::Formatter<'_>, run: &EngineRun, accept: bool) -> fmt::
         .iter()
         .filter(|t| !matches!(t.status, Status::Removed { .. }))
         .count();
+    if let Some(matrix) = run.matrix.as_ref().filter(|_| show_matrix) {
+        write!(f, "{matrix}")?;
+    }
     if let Some(down) = &run.down {
         let reverted = down.iter().filter(|s| s.migration.is_some()).count();
         writeln!(

@@ -132,6 +132,8 @@ pub struct Item {
     /// The snapshot's `description` header.
     pub description: String,
     pub rows: usize,
+    /// For a table: the columns that tell its records apart (primary key, else every column).
+    pub key: Vec<String>,
 }
 
 impl Item {
@@ -153,6 +155,7 @@ impl Item {
                 dump.order_by.join(", ")
             ),
             rows: n,
+            key: dump.order_by.clone(),
         }
     }
 
@@ -164,6 +167,7 @@ impl Item {
             body,
             description: format!("schema on {dialect} after the last migration"),
             rows: 0,
+            key: Vec::new(),
         }
     }
 
@@ -199,6 +203,7 @@ impl Item {
                 step.version
             ),
             rows: step.results.iter().map(|(_, _, r)| r.rows.len()).sum(),
+            key: Vec::new(),
         }
     }
 }
@@ -300,6 +305,27 @@ pub fn check(
     }
     results.sort_by(|a, b| a.table.cmp(&b.table));
     Ok(results)
+}
+
+/// The accepted records of each table under `dir/<dialect>/` (ladder's own `@` snapshots left
+/// out), by file stem; a snapshot that is not a JSON array of records is left out too.
+pub fn accepted_records(
+    dir: &Utf8Path,
+    dialect: Dialect,
+) -> Result<BTreeMap<String, Vec<Value>>, Error> {
+    let mut out = BTreeMap::new();
+    for path in existing_snapshots(&dir.join(dialect.name()))? {
+        let stem = path.file_stem().unwrap_or_default().to_string();
+        if stem.starts_with('@') {
+            continue;
+        }
+        if let Some(body) = read_snapshot(&path)?
+            && let Ok(records) = serde_json::from_str::<Vec<Value>>(&body)
+        {
+            out.insert(stem, records);
+        }
+    }
+    Ok(out)
 }
 
 /// insta's own reading of a snapshot, normalised the way insta compares them.

@@ -46,6 +46,13 @@ impl fmt::Display for Version {
     }
 }
 
+/// Serialised as written (`"20240301120000"`): a string, so long versions keep every digit.
+impl serde::Serialize for Version {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.raw)
+    }
+}
+
 impl PartialEq for Version {
     fn eq(&self, other: &Self) -> bool {
         self.cmp(other) == Ordering::Equal

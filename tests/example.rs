@@ -101,3 +101,63 @@ fn accept_writes_the_change_and_the_next_run_passes() {
     let again = ladder(work.path(), ["run"]);
     assert_eq!(again.status.code(), Some(0), "{}", render(&again));
 }
+
+/// The upgrade matrix attributes a change to the release whose records it touched: a new
+/// migration that rewrites only the first release's identities fails that release's row alone.
+#[test]
+fn a_migration_breaking_only_the_oldest_release_fails_only_its_row() {
+    let work = example();
+    // Identities 1-5 were seeded by the testdata of v1.0.0's versions (see their "@version").
+    std::fs::write(
+        work.path()
+            .join("migrations/20250101000000_shout_first_names.up.sql"),
+        "UPDATE identities SET first_name = upper(first_name) WHERE id <= 5;\n",
+    )
+    .unwrap();
+    let output = ladder(work.path(), ["run"]);
+    let text = render(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    let rows: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("sqlite3: upgrade matrix"))
+        .skip(2)
+        .take_while(|l| l.starts_with("  "))
+        .collect();
+    let release = |line: &str| line.split_whitespace().next().unwrap_or("").to_string();
+    let names: Vec<String> = rows.iter().map(|l| release(l)).collect();
+    assert_eq!(
+        names,
+        [
+            "v1.0.0",
+            "v1.1.0",
+            "v2.0.0",
+            "v2.1.0",
+            "v3.0.0",
+            "unreleased"
+        ],
+        "{text}"
+    );
+    let failed: Vec<String> = rows
+        .iter()
+        .filter(|l| !l.ends_with(" ok"))
+        .map(|l| release(l))
+        .collect();
+    assert_eq!(failed, ["v1.0.0"], "{text}");
+    // 24 records, of which the 4 identities with a first name changed; 15 migrations on top.
+    let v1: Vec<&str> = rows[0].split_whitespace().collect();
+    assert_eq!(
+        v1,
+        [
+            "v1.0.0",
+            "20230317100402",
+            "15",
+            "24",
+            "20",
+            "4",
+            "0",
+            "FAILED",
+            "(identities)"
+        ],
+        "{text}"
+    );
+}

@@ -1,0 +1,383 @@
+//! The upgrade matrix: for each release, whether the records its users had are still there at
+//! head, unchanged, after every later migration.
+//!
+//! Each record in a table snapshot carries `@version`, the version whose testdata inserted it
+//! (see [`crate::origin`]). A release shipped every version up to its last one, so the records of
+//! release R are those inserted by versions after the previous release, up to R's last version.
+//! They are matched with the accepted snapshot by table, `@version` and key (the primary key,
+//! else every column): the same record at head is *alive*, a different one *changed*, none
+//! *missing*; a record at head that the accepted snapshot does not have is *added*.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::dialect::Dialect;
+use crate::origin::Origin;
+use crate::plan::Plan;
+use crate::snapshot::VERSION_KEY;
+use crate::version::Version;
+
+/// A release and the last migration version it shipped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Release {
+    pub name: String,
+    pub version: Version,
+}
+
+/// The name of the row for records of versions after the newest release.
+pub const UNRELEASED: &str = "unreleased";
+
+/// One table's records at head and as accepted.
+#[derive(Debug, Clone)]
+pub struct TableRecords {
+    pub table: String,
+    /// The columns that tell records apart (primary key, else every column).
+    pub key: Vec<String>,
+    /// This run's records (JSON objects, redacted as in the snapshot).
+    pub records: Vec<Value>,
+    /// The accepted snapshot's records; `None` when the table has no accepted snapshot.
+    pub accepted: Option<Vec<Value>>,
+}
+
+/// One release's row of the matrix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MatrixRow {
+    pub release: String,
+    /// The last migration version the release shipped.
+    pub version: Version,
+    /// Migrations (for this dialect) that an upgrade from this release applies.
+    pub migrations_on_top: usize,
+    /// Records of this release at head.
+    pub records: usize,
+    pub alive: usize,
+    pub changed: usize,
+    pub missing: usize,
+    pub added: usize,
+    /// Tables where records of this release changed or went missing.
+    pub failed_tables: Vec<String>,
+}
+
+impl MatrixRow {
+    pub fn passed(&self) -> bool {
+        self.changed == 0 && self.missing == 0
+    }
+}
+
+/// The matrix of one engine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Matrix {
+    pub dialect: Dialect,
+    pub rows: Vec<MatrixRow>,
+}
+
+impl Matrix {
+    pub fn passed(&self) -> bool {
+        self.rows.iter().all(MatrixRow::passed)
+    }
+}
+
+/// The releases to report on: `configured`, sorted by version; with none, every version that
+/// has testdata stands for a release of its own.
+pub fn releases(configured: &[Release], plan: &Plan, dialect: Dialect) -> Vec<Release> {
+    let mut releases = if configured.is_empty() {
+        plan.steps
+            .iter()
+            .filter(|s| s.testdata_for(dialect).is_some())
+            .map(|s| Release {
+                name: s.version.to_string(),
+                version: s.version.clone(),
+            })
+            .collect()
+    } else {
+        configured.to_vec()
+    };
+    releases.sort_by(|a, b| a.version.cmp(&b.version));
+    releases
+}
+
+/// Works out the matrix of one engine's run.
+pub fn matrix(
+    releases: &[Release],
+    plan: &Plan,
+    dialect: Dialect,
+    tables: &[TableRecords],
+) -> Matrix {
+    let mut rows: Vec<MatrixRow> = releases
+        .iter()
+        .map(|r| MatrixRow {
+            release: r.name.clone(),
+            version: r.version.clone(),
+            migrations_on_top: plan
+                .steps
+                .iter()
+                .filter(|s| s.version > r.version && s.up_for(dialect).is_some())
+                .count(),
+            records: 0,
+            alive: 0,
+            changed: 0,
+            missing: 0,
+            added: 0,
+            failed_tables: Vec::new(),
+        })
+        .collect();
+    let newest = releases.last().map(|r| r.version.clone());
+    let mut unreleased = MatrixRow {
+        release: UNRELEASED.to_string(),
+        version: plan.steps.last().map_or_else(
+            || Version::parse("0").expect("0 is a version"),
+            |s| s.version.clone(),
+        ),
+        migrations_on_top: 0,
+        records: 0,
+        alive: 0,
+        changed: 0,
+        missing: 0,
+        added: 0,
+        failed_tables: Vec::new(),
+    };
+    let mut failed: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
+    for table in tables {
+        let row_of = |record: &Value| -> Option<usize> {
+            let origin = record
+                .get(VERSION_KEY)
+                .and_then(Value::as_str)
+                .and_then(Origin::parse)?;
+            let version = origin.testdata()?;
+            Some(
+                releases
+                    .iter()
+                    .position(|r| *version <= r.version)
+                    .unwrap_or(releases.len()),
+            )
+        };
+        let key_of = |record: &Value| -> String {
+            let mut key = vec![record.get(VERSION_KEY).cloned().unwrap_or(Value::Null)];
+            key.extend(
+                table
+                    .key
+                    .iter()
+                    .map(|k| record.get(k).cloned().unwrap_or(Value::Null)),
+            );
+            serde_json::to_string(&key).unwrap_or_default()
+        };
+        let accepted: Option<BTreeMap<String, &Value>> = table
+            .accepted
+            .as_ref()
+            .map(|records| records.iter().map(|r| (key_of(r), r)).collect());
+        let mut seen = BTreeSet::new();
+        for record in &table.records {
+            let Some(i) = row_of(record) else { continue };
+            let row = rows.get_mut(i).unwrap_or(&mut unreleased);
+            row.records += 1;
+            let key = key_of(record);
+            match accepted.as_ref().map(|a| a.get(&key)) {
+                // No accepted snapshot for the table: nothing to compare with yet.
+                None => row.alive += 1,
+                Some(None) => row.added += 1,
+                Some(Some(old)) if *old == record => row.alive += 1,
+                Some(Some(_)) => {
+                    row.changed += 1;
+                    failed.entry(i).or_default().insert(table.table.clone());
+                }
+            }
+            seen.insert(key);
+        }
+        for (key, old) in accepted.iter().flatten() {
+            if seen.contains(key) {
+                continue;
+            }
+            let Some(i) = row_of(old) else { continue };
+            let row = rows.get_mut(i).unwrap_or(&mut unreleased);
+            row.missing += 1;
+            failed.entry(i).or_default().insert(table.table.clone());
+        }
+    }
+    for (i, tables) in failed {
+        let row = rows.get_mut(i).unwrap_or(&mut unreleased);
+        row.failed_tables = tables.into_iter().collect();
+    }
+    if unreleased.records + unreleased.missing > 0 && newest.is_some() {
+        rows.push(unreleased);
+    }
+    Matrix { dialect, rows }
+}
+
+impl fmt::Display for Matrix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let header = [
+            "release",
+            "shipped up to",
+            "migrations on top",
+            "records",
+            "alive",
+            "changed",
+            "missing",
+            "result",
+        ];
+        let lines: Vec<[String; 8]> = self
+            .rows
+            .iter()
+            .map(|r| {
+                let result = if r.passed() {
+                    "ok".to_string()
+                } else {
+                    format!("FAILED ({})", r.failed_tables.join(", "))
+                };
+                let shipped = if r.release == UNRELEASED {
+                    "(not shipped)".to_string()
+                } else {
+                    r.version.to_string()
+                };
+                [
+                    r.release.clone(),
+                    shipped,
+                    r.migrations_on_top.to_string(),
+                    r.records.to_string(),
+                    r.alive.to_string(),
+                    r.changed.to_string(),
+                    r.missing.to_string(),
+                    result,
+                ]
+            })
+            .collect();
+        let mut widths = header.map(str::len);
+        for line in &lines {
+            for (w, cell) in widths.iter_mut().zip(line) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let write_line = |f: &mut fmt::Formatter<'_>, cells: &[&str]| -> fmt::Result {
+            let mut text = String::new();
+            for (cell, w) in cells.iter().zip(widths) {
+                text.push_str(&format!("  {cell:<w$}"));
+            }
+            writeln!(f, "{}", text.trim_end())
+        };
+        writeln!(
+            f,
+            "{}: upgrade matrix (each release's records at head, against the accepted snapshots):",
+            self.dialect
+        )?;
+        write_line(f, &header)?;
+        for line in &lines {
+            let cells: Vec<&str> = line.iter().map(String::as_str).collect();
+            write_line(f, &cells)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{Script, Step};
+    use serde_json::json;
+
+    fn v(s: &str) -> Version {
+        Version::parse(s).unwrap()
+    }
+
+    fn plan(versions: &[&str]) -> Plan {
+        let script = |path: &str| Script {
+            path: path.into(),
+            sql: "SELECT 1".into(),
+            no_transaction: false,
+            first_line: 1,
+        };
+        Plan {
+            steps: versions
+                .iter()
+                .map(|ver| {
+                    let mut step = Step::new(v(ver), "m");
+                    step.up.insert(None, script("m.sql"));
+                    step.testdata.insert(None, script("t.sql"));
+                    step
+                })
+                .collect(),
+        }
+    }
+
+    fn release(name: &str, version: &str) -> Release {
+        Release {
+            name: name.into(),
+            version: v(version),
+        }
+    }
+
+    #[test]
+    fn a_change_to_old_records_fails_only_their_release() {
+        let plan = plan(&["1", "2", "3", "4"]);
+        let releases = [release("v1", "1"), release("v2", "3")];
+        let accepted = vec![
+            json!({"@version": "1", "id": 1, "name": "a"}),
+            json!({"@version": "1", "id": 2, "name": "b"}),
+            json!({"@version": "2", "id": 3, "name": "c"}),
+            json!({"@version": "4", "id": 4, "name": "d"}),
+        ];
+        let records = vec![
+            json!({"@version": "1", "id": 1, "name": "A"}),
+            json!({"@version": "2", "id": 3, "name": "c"}),
+            json!({"@version": "4", "id": 4, "name": "d"}),
+            json!({"@version": "migration 3", "id": 9, "name": "made"}),
+        ];
+        let tables = [TableRecords {
+            table: "users".into(),
+            key: vec!["id".into()],
+            records,
+            accepted: Some(accepted),
+        }];
+        let m = matrix(&releases, &plan, Dialect::Sqlite3, &tables);
+        let summary: Vec<_> = m
+            .rows
+            .iter()
+            .map(|r| {
+                (
+                    r.release.as_str(),
+                    r.migrations_on_top,
+                    r.records,
+                    r.alive,
+                    r.changed,
+                    r.missing,
+                    r.passed(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("v1", 3, 1, 0, 1, 1, false),
+                ("v2", 1, 1, 1, 0, 0, true),
+                (UNRELEASED, 0, 1, 1, 0, 0, true),
+            ]
+        );
+        assert_eq!(m.rows[0].failed_tables, ["users"]);
+        assert!(!m.passed());
+    }
+
+    #[test]
+    fn without_configured_releases_each_seeded_version_is_one() {
+        let plan = plan(&["1", "2"]);
+        let names: Vec<String> = releases(&[], &plan, Dialect::Sqlite3)
+            .into_iter()
+            .map(|r| r.name)
+            .collect();
+        assert_eq!(names, ["1", "2"]);
+    }
+
+    #[test]
+    fn a_table_without_accepted_snapshot_counts_its_records_alive() {
+        let plan = plan(&["1"]);
+        let tables = [TableRecords {
+            table: "t".into(),
+            key: vec!["id".into()],
+            records: vec![json!({"@version": "1", "id": 1})],
+            accepted: None,
+        }];
+        let m = matrix(&[release("v1", "1")], &plan, Dialect::Sqlite3, &tables);
+        assert_eq!((m.rows[0].records, m.rows[0].alive), (1, 1));
+        assert!(m.passed());
+    }
+}

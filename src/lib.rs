@@ -457,8 +457,12 @@ impl Ladder {
             let mut callback = progress.lock().unwrap_or_else(|p| p.into_inner());
             callback(event)
         };
-        let (plan, redactions, ignore, report, releases) =
-            (&plan, &redactions, &ignore, &report, &releases);
+        let prepared = &Prepared {
+            plan: &plan,
+            releases: &releases,
+            redactions: &redactions,
+        };
+        let (ignore, report) = (&ignore, &report);
         let runs =
             futures_util::future::join_all(targets.iter().map(|(target, optional)| async move {
                 let started = Instant::now();
@@ -477,7 +481,7 @@ impl Ladder {
                     total: Duration::ZERO,
                 };
                 match self
-                    .run_on(target, plan, releases, redactions, ignore, report, &mut run)
+                    .run_on(target, prepared, ignore, report, &mut run)
                     .await
                 {
                     Ok(()) => {}
@@ -502,13 +506,16 @@ impl Ladder {
     async fn run_on(
         &self,
         target: &Target,
-        plan: &Plan,
-        releases: &[matrix::Release],
-        redactions: &Redactions,
+        prepared: &Prepared<'_>,
         ignore: &(dyn Fn(&str) -> bool + Sync),
         progress: &(dyn Fn(Progress<'_>) + Sync),
         run: &mut EngineRun,
     ) -> Result<(), Error> {
+        let Prepared {
+            plan,
+            releases,
+            redactions,
+        } = *prepared;
         // Listen before the scratch database exists, so that no signal can kill the process
         // between creating and dropping it.
         let mut interrupt = Interrupt::new(self.handle_signals)?;
@@ -625,6 +632,14 @@ impl Ladder {
             first_line: 1,
         }))
     }
+}
+
+/// What every engine's run shares, read once before they start.
+#[derive(Clone, Copy)]
+struct Prepared<'a> {
+    plan: &'a Plan,
+    releases: &'a [matrix::Release],
+    redactions: &'a Redactions,
 }
 
 /// The upgrade matrix of one engine's run: this run's table records against the accepted ones

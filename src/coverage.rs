@@ -30,6 +30,7 @@ use camino::Utf8PathBuf;
 use crate::dialect::Dialect;
 use crate::plan::{Plan, Script};
 use crate::sql;
+use crate::tokens::{self, Cursor, Tok, split_top_level, top_level};
 use crate::version::Version;
 
 /// A migration statement that changes a table no earlier testdata put rows in.
@@ -467,7 +468,7 @@ fn actions(toks: &[Tok]) -> Vec<Action> {
                 return out;
             };
             let rest = c.rest();
-            let query = top_level(rest).any(|t| t.is_any(&["AS", "SELECT"]));
+            let query = top_level(rest).any(|(_, t)| t.is_any(&["AS", "SELECT"]));
             let no_data = rest
                 .windows(3)
                 .any(|w| matches!(w, [a, b, c] if a.is("WITH") && b.is("NO") && c.is("DATA")));
@@ -700,7 +701,7 @@ fn sources(toks: &[Tok], ctes: &[String]) -> Vec<Name> {
 
 /// The tables of a FROM list (or of one JOIN) starting at `i`.
 fn table_refs(toks: &[Tok], i: usize, list: bool, out: &mut Vec<Name>) {
-    let mut c = Cursor { toks, i };
+    let mut c = Cursor::at(toks, i);
     loop {
         while c.eat_any(&["ONLY", "LATERAL"]) {}
         let Some(name) = c.name() else {
@@ -732,383 +733,31 @@ fn table_refs(toks: &[Tok], i: usize, list: bool, out: &mut Vec<Name>) {
     }
 }
 
-/// The pieces of `toks` between commas outside parentheses.
-fn split_top_level(toks: &[Tok]) -> Vec<&[Tok]> {
-    let mut pieces = Vec::new();
-    let mut depth = 0usize;
-    let mut start = 0;
-    for (i, tok) in toks.iter().enumerate() {
-        match tok {
-            Tok::Punct('(') => depth += 1,
-            Tok::Punct(')') => depth = depth.saturating_sub(1),
-            Tok::Punct(',') if depth == 0 => {
-                pieces.push(toks.get(start..i).unwrap_or_default());
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    pieces.push(toks.get(start..).unwrap_or_default());
-    pieces
-}
-
-/// Tokens outside parentheses (the parentheses themselves excluded).
-fn top_level(toks: &[Tok]) -> impl Iterator<Item = &Tok> {
-    let mut depth = 0usize;
-    toks.iter().filter(move |tok| {
-        let outside = depth == 0;
-        match tok {
-            Tok::Punct('(') => depth += 1,
-            Tok::Punct(')') => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        outside && !matches!(tok, Tok::Punct('(' | ')'))
-    })
-}
-
-/// A cursor over tokens.
-struct Cursor<'a> {
-    toks: &'a [Tok],
-    i: usize,
-}
-
-impl<'a> Cursor<'a> {
-    fn new(toks: &'a [Tok]) -> Self {
-        Cursor { toks, i: 0 }
-    }
-
-    fn peek(&self) -> Option<&'a Tok> {
-        self.toks.get(self.i)
-    }
-
-    fn peek_at(&self, n: usize) -> Option<&'a Tok> {
-        self.toks.get(self.i + n)
-    }
-
-    fn next(&mut self) -> Option<&'a Tok> {
-        let tok = self.peek();
-        self.skip(1);
-        tok
-    }
-
-    fn skip(&mut self, n: usize) {
-        self.i = (self.i + n).min(self.toks.len());
-    }
-
-    fn rest(&self) -> &'a [Tok] {
-        self.toks.get(self.i..).unwrap_or_default()
-    }
-
-    /// Consumes the keyword if it is next.
-    fn eat(&mut self, keyword: &str) -> bool {
-        let found = self.peek().is_some_and(|t| t.is(keyword));
-        if found {
-            self.skip(1);
-        }
-        found
-    }
-
-    fn eat_any(&mut self, keywords: &[&str]) -> bool {
-        let found = self.peek().is_some_and(|t| t.is_any(keywords));
-        if found {
-            self.skip(1);
-        }
-        found
-    }
-
-    /// Consumes the keywords if they are all next, in order.
-    fn eat_all(&mut self, keywords: &[&str]) -> bool {
-        let found = keywords
-            .iter()
-            .enumerate()
-            .all(|(n, keyword)| self.peek_at(n).is_some_and(|t| t.is(keyword)));
-        if found {
-            self.skip(keywords.len());
-        }
-        found
-    }
-
-    fn eat_punct(&mut self, c: char) -> bool {
-        let found = self.peek() == Some(&Tok::Punct(c));
-        if found {
-            self.skip(1);
-        }
-        found
-    }
-
-    /// Skips the parenthesised group opening here (to the end if it is not closed).
-    fn skip_group(&mut self) {
-        let mut depth = 0usize;
-        while let Some(tok) = self.next() {
-            match tok {
-                Tok::Punct('(') => depth += 1,
-                Tok::Punct(')') => {
-                    depth = depth.saturating_sub(1);
-                    if depth == 0 {
-                        return;
-                    }
-                }
-                _ if depth == 0 => return,
-                _ => {}
-            }
-        }
-    }
-
+/// Table names as coverage compares them.
+trait Names {
     /// A possibly qualified name (`schema.table`): its last part.
-    fn name(&mut self) -> Option<Name> {
-        let mut name = self.peek()?.text()?;
-        self.skip(1);
-        while self.peek() == Some(&Tok::Punct('.')) {
-            let Some(part) = self.peek_at(1).and_then(Tok::text) else {
-                break;
-            };
-            name = part;
-            self.skip(2);
-        }
-        Some(Name::new(name))
-    }
-
+    fn name(&mut self) -> Option<Name>;
     /// Comma-separated names (a trailing `*`, Postgres's "and descendants", is skipped).
+    fn names(&mut self) -> Vec<Name>;
+}
+
+impl Names for Cursor<'_> {
+    fn name(&mut self) -> Option<Name> {
+        self.qualified_name().map(Name::new)
+    }
+
     fn names(&mut self) -> Vec<Name> {
-        let mut names = Vec::new();
-        while let Some(name) = self.name() {
-            names.push(name);
-            self.eat_punct('*');
-            if !self.eat_punct(',') {
-                break;
-            }
-        }
-        names
+        self.comma_list(|c| {
+            let name = c.name()?;
+            c.eat_punct('*');
+            Some(name)
+        })
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Tokens: the dialect's lexical rules (those `sql::split` knows), without comments.
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Tok {
-    /// A keyword or unquoted name, as written.
-    Word(String),
-    /// A quoted name, without its quotes.
-    Quoted(String),
-    /// A string literal.
-    Str,
-    /// A number or a parameter.
-    Num,
-    Punct(char),
-}
-
-impl Tok {
-    fn is(&self, keyword: &str) -> bool {
-        matches!(self, Tok::Word(word) if word.eq_ignore_ascii_case(keyword))
-    }
-
-    fn is_any(&self, keywords: &[&str]) -> bool {
-        keywords.iter().any(|keyword| self.is(keyword))
-    }
-
-    /// The name the token can stand for.
-    fn text(&self) -> Option<&str> {
-        match self {
-            Tok::Word(name) | Tok::Quoted(name) => Some(name),
-            _ => None,
-        }
-    }
-}
-
-/// Splits SQL into tokens, leaving comments out. MySQL's executable comments (`/*!40101 ... */`)
-/// count as SQL.
+/// A statement's tokens; coverage has no use for its comments.
 fn lex(text: &str, dialect: Dialect) -> Vec<Tok> {
-    let b = text.as_bytes();
-    let at = |i: usize| b.get(i).copied();
-    let mysql = dialect == Dialect::Mysql;
-    let postgres = matches!(dialect, Dialect::Postgres | Dialect::Cockroach);
-    let mut toks = Vec::new();
-    let mut executable = 0usize;
-    let mut i = 0;
-    while let Some(c) = at(i) {
-        let next = at(i + 1);
-        if c.is_ascii_whitespace() {
-            i += 1;
-        } else if (c == b'-'
-            && next == Some(b'-')
-            && (!mysql || at(i + 2).is_none_or(|x| x <= b' ')))
-            || (c == b'#' && mysql)
-        {
-            i = line_end(b, i);
-        } else if c == b'/' && next == Some(b'*') {
-            let marker = match (at(i + 2), at(i + 3)) {
-                (Some(b'!'), _) if mysql => 3,
-                (Some(b'M'), Some(b'!')) if mysql => 4,
-                _ => 0,
-            };
-            if marker > 0 {
-                i += marker;
-                while at(i).is_some_and(|x| x.is_ascii_digit()) {
-                    i += 1;
-                }
-                executable += 1;
-            } else {
-                i = block_comment_end(b, i, postgres);
-            }
-        } else if c == b'*' && next == Some(b'/') && executable > 0 {
-            executable -= 1;
-            i += 2;
-        } else if c == b'\'' {
-            i = string_end(b, i, b'\'', mysql);
-            toks.push(Tok::Str);
-        } else if c == b'"' && mysql {
-            i = string_end(b, i, b'"', true);
-            toks.push(Tok::Str);
-        } else if c == b'"' || (c == b'`' && !postgres) {
-            let (end, name) = quoted(text, i, c, true);
-            toks.push(Tok::Quoted(name));
-            i = end;
-        } else if c == b'[' && dialect == Dialect::Sqlite3 {
-            let (end, name) = quoted(text, i, b']', false);
-            toks.push(Tok::Quoted(name));
-            i = end;
-        } else if c == b'$' && postgres {
-            if let Some(end) = dollar_quote_end(text, i) {
-                toks.push(Tok::Str);
-                i = end;
-            } else {
-                i += 1;
-                while at(i).is_some_and(|x| x.is_ascii_digit()) {
-                    i += 1;
-                }
-                toks.push(Tok::Num);
-            }
-        } else if c.is_ascii_digit() {
-            while at(i).is_some_and(|x| x.is_ascii_alphanumeric() || x == b'.' || x == b'_') {
-                i += 1;
-            }
-            toks.push(Tok::Num);
-        } else if is_word_byte(c) {
-            let start = i;
-            while at(i).is_some_and(|x| is_word_byte(x) || x.is_ascii_digit() || x == b'$') {
-                i += 1;
-            }
-            let word = text.get(start..i).unwrap_or("");
-            // Prefixed strings: E'...', B'...', X'...', N'...'.
-            if at(i) == Some(b'\'')
-                && ["e", "b", "x", "n"]
-                    .iter()
-                    .any(|p| word.eq_ignore_ascii_case(p))
-            {
-                let escapes = mysql || (postgres && word.eq_ignore_ascii_case("e"));
-                i = string_end(b, i, b'\'', escapes);
-                toks.push(Tok::Str);
-            } else {
-                toks.push(Tok::Word(word.to_string()));
-            }
-        } else {
-            // Only ASCII gets here: bytes of other characters are word bytes.
-            toks.push(Tok::Punct(char::from(c)));
-            i += 1;
-        }
-    }
-    toks
-}
-
-fn is_word_byte(c: u8) -> bool {
-    c.is_ascii_alphabetic() || c == b'_' || c >= 0x80
-}
-
-fn line_end(b: &[u8], from: usize) -> usize {
-    b.get(from..)
-        .and_then(|rest| rest.iter().position(|&x| x == b'\n'))
-        .map_or(b.len(), |n| from + n)
-}
-
-/// The end of the block comment at `start` (nested ones too, in Postgres).
-fn block_comment_end(b: &[u8], start: usize, nested: bool) -> usize {
-    let mut depth = 0usize;
-    let mut i = start;
-    while let (Some(&x), Some(&y)) = (b.get(i), b.get(i + 1)) {
-        match (x, y) {
-            (b'/', b'*') if depth == 0 || nested => {
-                depth += 1;
-                i += 2;
-            }
-            (b'*', b'/') => {
-                depth = depth.saturating_sub(1);
-                i += 2;
-                if depth == 0 {
-                    return i;
-                }
-            }
-            _ => i += 1,
-        }
-    }
-    b.len()
-}
-
-/// The end of the string literal opened by the quote at `start`.
-fn string_end(b: &[u8], start: usize, quote: u8, backslash: bool) -> usize {
-    let mut i = start + 1;
-    loop {
-        match b.get(i) {
-            None => return b.len(),
-            Some(b'\\') if backslash => i += 2,
-            Some(&x) if x == quote => {
-                if b.get(i + 1) == Some(&quote) {
-                    i += 2;
-                } else {
-                    return i + 1;
-                }
-            }
-            Some(_) => i += 1,
-        }
-    }
-}
-
-/// The end of the quoted name opened at `start`, and the name.
-fn quoted(text: &str, start: usize, close: u8, doubling: bool) -> (usize, String) {
-    let b = text.as_bytes();
-    let mut name = String::new();
-    let mut piece = start + 1;
-    let mut i = start + 1;
-    while let Some(&x) = b.get(i) {
-        if x == close {
-            name.push_str(text.get(piece..i).unwrap_or(""));
-            if doubling && b.get(i + 1) == Some(&close) {
-                i += 2;
-                piece = i - 1;
-                continue;
-            }
-            return (i + 1, name);
-        }
-        i += 1;
-    }
-    name.push_str(text.get(piece..).unwrap_or(""));
-    (b.len(), name)
-}
-
-/// The end of the dollar-quoted string at `start` (`$$...$$`, `$tag$...$tag$`), if one starts
-/// there.
-fn dollar_quote_end(text: &str, start: usize) -> Option<usize> {
-    let b = text.as_bytes();
-    let mut i = start + 1;
-    if b.get(i).is_some_and(u8::is_ascii_digit) {
-        return None;
-    }
-    while b
-        .get(i)
-        .is_some_and(|&x| x.is_ascii_alphanumeric() || x == b'_' || x >= 0x80)
-    {
-        i += 1;
-    }
-    if b.get(i) != Some(&b'$') {
-        return None;
-    }
-    let tag = text.get(start..=i)?;
-    let body = i + 1;
-    Some(
-        text.get(body..)
-            .and_then(|rest| rest.find(tag))
-            .map_or(text.len(), |n| body + n + tag.len()),
-    )
+    tokens::lex(text, dialect).toks
 }
 
 #[cfg(test)]

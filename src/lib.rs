@@ -29,6 +29,7 @@ pub mod runner;
 pub mod schema;
 pub mod snapshot;
 pub mod sql;
+pub(crate) mod tokens;
 pub mod version;
 
 use std::collections::BTreeMap;

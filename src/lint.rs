@@ -43,6 +43,7 @@ use serde::Serialize;
 use crate::dialect::Dialect;
 use crate::plan::{Plan, Script};
 use crate::sql::{self, Statement};
+use crate::tokens::{Cursor, Lexed, Tok, lex, split_top_level, top_level};
 use crate::version::Version;
 
 /// One risky statement.
@@ -689,242 +690,7 @@ fn squawk(script: &Script, dialect: Dialect) -> Vec<(usize, String)> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Ladder's own rules: a lexer that drops comments and strings, and checks over its tokens.
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Tok {
-    /// A keyword or unquoted name, as written.
-    Word(String),
-    /// A quoted name, without its quotes.
-    Quoted(String),
-    /// A string literal; its text is never looked at.
-    Str,
-    /// A number or a parameter.
-    Num,
-    Punct(char),
-}
-
-impl Tok {
-    fn is(&self, keyword: &str) -> bool {
-        matches!(self, Tok::Word(word) if word.eq_ignore_ascii_case(keyword))
-    }
-
-    fn is_any(&self, keywords: &[&str]) -> bool {
-        keywords.iter().any(|keyword| self.is(keyword))
-    }
-
-    /// The (lower-cased) name the token can stand for.
-    fn name(&self) -> Option<String> {
-        match self {
-            Tok::Word(name) | Tok::Quoted(name) => Some(name.to_lowercase()),
-            _ => None,
-        }
-    }
-}
-
-#[derive(Debug, Default)]
-struct Lexed {
-    toks: Vec<Tok>,
-    /// `--` comments: byte offset and text, up to the end of the line.
-    comments: Vec<(usize, String)>,
-}
-
-/// Splits SQL into tokens with the dialect's lexical rules (those `sql::split` knows), leaving
-/// comments out. MySQL's executable comments (`/*!40101 ... */`) count as SQL.
-fn lex(text: &str, dialect: Dialect) -> Lexed {
-    let b = text.as_bytes();
-    let at = |i: usize| b.get(i).copied();
-    let mysql = dialect == Dialect::Mysql;
-    let postgres = matches!(dialect, Dialect::Postgres | Dialect::Cockroach);
-    let mut out = Lexed::default();
-    let mut executable = 0usize;
-    let mut i = 0;
-    while let Some(c) = at(i) {
-        let next = at(i + 1);
-        if c.is_ascii_whitespace() {
-            i += 1;
-        } else if c == b'-' && next == Some(b'-') && (!mysql || at(i + 2).is_none_or(|x| x <= b' '))
-        {
-            let end = line_end(b, i);
-            out.comments
-                .push((i, text.get(i..end).unwrap_or("").trim_end().to_string()));
-            i = end;
-        } else if c == b'#' && mysql {
-            i = line_end(b, i);
-        } else if c == b'/' && next == Some(b'*') {
-            let marker = match (at(i + 2), at(i + 3)) {
-                (Some(b'!'), _) if mysql => 3,
-                (Some(b'M'), Some(b'!')) if mysql => 4,
-                _ => 0,
-            };
-            if marker > 0 {
-                i += marker;
-                while at(i).is_some_and(|x| x.is_ascii_digit()) {
-                    i += 1;
-                }
-                executable += 1;
-            } else {
-                i = block_comment_end(b, i, postgres);
-            }
-        } else if c == b'*' && next == Some(b'/') && executable > 0 {
-            executable -= 1;
-            i += 2;
-        } else if c == b'\'' {
-            i = string_end(b, i, b'\'', mysql);
-            out.toks.push(Tok::Str);
-        } else if c == b'"' && mysql {
-            i = string_end(b, i, b'"', true);
-            out.toks.push(Tok::Str);
-        } else if c == b'"' || (c == b'`' && !postgres) {
-            let (end, name) = quoted(text, i, c, true);
-            out.toks.push(Tok::Quoted(name));
-            i = end;
-        } else if c == b'[' && dialect == Dialect::Sqlite3 {
-            let (end, name) = quoted(text, i, b']', false);
-            out.toks.push(Tok::Quoted(name));
-            i = end;
-        } else if c == b'$' && postgres {
-            if let Some(end) = dollar_quote_end(text, i) {
-                out.toks.push(Tok::Str);
-                i = end;
-            } else {
-                i += 1;
-                while at(i).is_some_and(|x| x.is_ascii_digit()) {
-                    i += 1;
-                }
-                out.toks.push(Tok::Num);
-            }
-        } else if c.is_ascii_digit() {
-            while at(i).is_some_and(|x| x.is_ascii_alphanumeric() || x == b'.' || x == b'_') {
-                i += 1;
-            }
-            out.toks.push(Tok::Num);
-        } else if is_word_byte(c) {
-            let start = i;
-            while at(i).is_some_and(|x| is_word_byte(x) || x.is_ascii_digit() || x == b'$') {
-                i += 1;
-            }
-            let word = text.get(start..i).unwrap_or("");
-            // Prefixed strings: E'...', B'...', X'...', N'...'.
-            if at(i) == Some(b'\'')
-                && ["e", "b", "x", "n"]
-                    .iter()
-                    .any(|p| word.eq_ignore_ascii_case(p))
-            {
-                let escapes = mysql || (postgres && word.eq_ignore_ascii_case("e"));
-                i = string_end(b, i, b'\'', escapes);
-                out.toks.push(Tok::Str);
-            } else {
-                out.toks.push(Tok::Word(word.to_string()));
-            }
-        } else {
-            // Only ASCII gets here: bytes of other characters are word bytes.
-            out.toks.push(Tok::Punct(char::from(c)));
-            i += 1;
-        }
-    }
-    out
-}
-
-fn is_word_byte(c: u8) -> bool {
-    c.is_ascii_alphabetic() || c == b'_' || c >= 0x80
-}
-
-fn line_end(b: &[u8], from: usize) -> usize {
-    b.get(from..)
-        .and_then(|rest| rest.iter().position(|&x| x == b'\n'))
-        .map_or(b.len(), |n| from + n)
-}
-
-/// The end of the block comment at `start` (nested ones too, in Postgres).
-fn block_comment_end(b: &[u8], start: usize, nested: bool) -> usize {
-    let mut depth = 0usize;
-    let mut i = start;
-    while i + 1 < b.len() {
-        match (b[i], b[i + 1]) {
-            (b'/', b'*') if depth == 0 || nested => {
-                depth += 1;
-                i += 2;
-            }
-            (b'*', b'/') => {
-                depth -= 1;
-                i += 2;
-                if depth == 0 {
-                    return i;
-                }
-            }
-            _ => i += 1,
-        }
-    }
-    b.len()
-}
-
-/// The end of the string literal opened by the quote at `start`.
-fn string_end(b: &[u8], start: usize, quote: u8, backslash: bool) -> usize {
-    let mut i = start + 1;
-    loop {
-        match b.get(i) {
-            None => return b.len(),
-            Some(b'\\') if backslash => i += 2,
-            Some(&x) if x == quote => {
-                if b.get(i + 1) == Some(&quote) {
-                    i += 2;
-                } else {
-                    return i + 1;
-                }
-            }
-            Some(_) => i += 1,
-        }
-    }
-}
-
-/// The end of the quoted name opened at `start`, and the name.
-fn quoted(text: &str, start: usize, close: u8, doubling: bool) -> (usize, String) {
-    let b = text.as_bytes();
-    let mut name = String::new();
-    let mut piece = start + 1;
-    let mut i = start + 1;
-    while let Some(&x) = b.get(i) {
-        if x == close {
-            name.push_str(text.get(piece..i).unwrap_or(""));
-            if doubling && b.get(i + 1) == Some(&close) {
-                i += 2;
-                piece = i - 1;
-                continue;
-            }
-            return (i + 1, name);
-        }
-        i += 1;
-    }
-    name.push_str(text.get(piece..).unwrap_or(""));
-    (b.len(), name)
-}
-
-/// The end of the dollar-quoted string at `start` (`$$...$$`, `$tag$...$tag$`), if one starts
-/// there.
-fn dollar_quote_end(text: &str, start: usize) -> Option<usize> {
-    let b = text.as_bytes();
-    let mut i = start + 1;
-    if b.get(i).is_some_and(u8::is_ascii_digit) {
-        return None;
-    }
-    while b
-        .get(i)
-        .is_some_and(|&x| x.is_ascii_alphanumeric() || x == b'_' || x >= 0x80)
-    {
-        i += 1;
-    }
-    if b.get(i) != Some(&b'$') {
-        return None;
-    }
-    let tag = text.get(start..=i)?;
-    let body = i + 1;
-    Some(
-        text.get(body..)
-            .and_then(|rest| rest.find(tag))
-            .map_or(text.len(), |n| body + n + tag.len()),
-    )
-}
+// Ladder's own rules: checks over a statement's tokens (comments and strings left out).
 
 #[derive(Debug)]
 struct Hit {
@@ -961,117 +727,22 @@ impl Analysis {
     }
 }
 
-/// A cursor over tokens.
-struct Cursor<'a> {
-    toks: &'a [Tok],
-    i: usize,
-}
-
-impl<'a> Cursor<'a> {
-    fn new(toks: &'a [Tok]) -> Self {
-        Cursor { toks, i: 0 }
-    }
-
-    fn peek(&self) -> Option<&'a Tok> {
-        self.toks.get(self.i)
-    }
-
-    fn peek_at(&self, n: usize) -> Option<&'a Tok> {
-        self.toks.get(self.i + n)
-    }
-
-    /// Consumes the keyword if it is next.
-    fn eat(&mut self, keyword: &str) -> bool {
-        let found = self.peek().is_some_and(|t| t.is(keyword));
-        if found {
-            self.i += 1;
-        }
-        found
-    }
-
-    /// Consumes the keywords if they are all next, in order.
-    fn eat_all(&mut self, keywords: &[&str]) -> bool {
-        let found = keywords
-            .iter()
-            .enumerate()
-            .all(|(n, keyword)| self.peek_at(n).is_some_and(|t| t.is(keyword)));
-        if found {
-            self.i += keywords.len();
-        }
-        found
-    }
-
-    fn eat_punct(&mut self, c: char) -> bool {
-        let found = self.peek() == Some(&Tok::Punct(c));
-        if found {
-            self.i += 1;
-        }
-        found
-    }
-
+/// Table names, lower-cased, for ladder's rules.
+trait Names {
     /// A possibly qualified name (`schema.table`): its last part.
-    fn name(&mut self) -> Option<String> {
-        let mut name = self.peek()?.name()?;
-        self.i += 1;
-        while self.peek() == Some(&Tok::Punct('.')) {
-            let Some(part) = self.peek_at(1).and_then(Tok::name) else {
-                break;
-            };
-            name = part;
-            self.i += 2;
-        }
-        Some(name)
-    }
-
+    fn name(&mut self) -> Option<String>;
     /// Comma-separated names.
+    fn names(&mut self) -> Vec<String>;
+}
+
+impl Names for Cursor<'_> {
+    fn name(&mut self) -> Option<String> {
+        self.qualified_name().map(str::to_lowercase)
+    }
+
     fn names(&mut self) -> Vec<String> {
-        let mut names = Vec::new();
-        while let Some(name) = self.name() {
-            names.push(name);
-            if !self.eat_punct(',') {
-                break;
-            }
-        }
-        names
+        self.comma_list(Names::name)
     }
-
-    fn rest(&self) -> &'a [Tok] {
-        self.toks.get(self.i..).unwrap_or_default()
-    }
-}
-
-/// The pieces of `toks` between commas outside parentheses.
-fn split_top_level(toks: &[Tok]) -> Vec<&[Tok]> {
-    let mut pieces = Vec::new();
-    let mut depth = 0usize;
-    let mut start = 0;
-    for (i, tok) in toks.iter().enumerate() {
-        match tok {
-            Tok::Punct('(') => depth += 1,
-            Tok::Punct(')') => depth = depth.saturating_sub(1),
-            Tok::Punct(',') if depth == 0 => {
-                pieces.push(toks.get(start..i).unwrap_or_default());
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    pieces.push(toks.get(start..).unwrap_or_default());
-    pieces
-}
-
-/// Tokens outside parentheses.
-fn top_level(toks: &[Tok]) -> impl Iterator<Item = (usize, &Tok)> {
-    let mut depth = 0usize;
-    toks.iter().enumerate().filter(move |(_, tok)| {
-        let outside = depth == 0;
-        match tok {
-            Tok::Punct('(') => depth += 1,
-            Tok::Punct(')') => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        outside && !matches!(tok, Tok::Punct('(' | ')'))
-    })
 }
 
 fn analyze(toks: &[Tok]) -> Analysis {
@@ -1081,7 +752,7 @@ fn analyze(toks: &[Tok]) -> Analysis {
         return a;
     };
     if first.is("ALTER") {
-        c.i += 1;
+        c.skip(1);
         while c.eat("ONLINE") || c.eat("OFFLINE") || c.eat("IGNORE") {}
         if c.eat("TABLE") {
             c.eat_all(&["IF", "EXISTS"]);
@@ -1093,10 +764,10 @@ fn analyze(toks: &[Tok]) -> Analysis {
             }
         }
     } else if first.is("CREATE") {
-        c.i += 1;
+        c.skip(1);
         create(&mut c, &mut a);
     } else if first.is("DROP") {
-        c.i += 1;
+        c.skip(1);
         c.eat("TEMPORARY");
         if c.eat("TABLE") {
             c.eat_all(&["IF", "EXISTS"]);
@@ -1105,7 +776,7 @@ fn analyze(toks: &[Tok]) -> Analysis {
         }
     } else if first.is("RENAME") {
         // MySQL: RENAME TABLE a TO b, c TO d
-        c.i += 1;
+        c.skip(1);
         if c.eat("TABLE") {
             while let (Some(from), true, Some(to)) = (c.name(), c.eat("TO"), c.name()) {
                 a.targets.push(from.clone());
@@ -1117,7 +788,7 @@ fn analyze(toks: &[Tok]) -> Analysis {
             a.hit("rename-table");
         }
     } else if first.is("TRUNCATE") {
-        c.i += 1;
+        c.skip(1);
         c.eat("TABLE");
         c.eat("ONLY");
         a.targets = c.names();
@@ -1156,7 +827,7 @@ fn create(c: &mut Cursor<'_>, a: &mut Analysis) {
     else {
         return;
     };
-    c.i += on + 1;
+    c.skip(on + 1);
     c.eat("ONLY");
     if let Some(table) = c.name() {
         a.targets.push(table);
@@ -1178,7 +849,7 @@ fn dml(toks: &[Tok], a: &mut Analysis) {
     let mut c = Cursor::new(toks);
     if c.eat("DELETE") {
         if let Some((from, _)) = top_level(toks).find(|(_, tok)| tok.is("FROM")) {
-            c.i = from + 1;
+            c = Cursor::at(toks, from + 1);
             c.eat("ONLY");
             a.targets.extend(c.name());
         }
@@ -1187,7 +858,7 @@ fn dml(toks: &[Tok], a: &mut Analysis) {
         }
     } else if c.eat("UPDATE") {
         if c.eat("OR") {
-            c.i += 1;
+            c.skip(1);
         }
         c.eat("ONLY");
         a.targets.extend(c.name());
@@ -1287,7 +958,7 @@ fn add(c: &mut Cursor<'_>, a: &mut Analysis) {
         // Indexes, checks and partitions: none of ladder's rules.
     } else if *next == Tok::Punct('(') {
         // MySQL: ADD (a INT, b INT)
-        c.i += 1;
+        c.skip(1);
         let inner = c.rest();
         let inner = inner
             .get(..inner.len().saturating_sub(1))

@@ -18,6 +18,7 @@ pub mod dialect;
 pub mod discover;
 pub mod engine;
 pub mod error;
+pub mod git;
 pub mod lint;
 pub mod lock;
 pub mod matrix;
@@ -267,6 +268,10 @@ impl Ladder {
     pub fn handle_signals(mut self, on: bool) -> Ladder {
         self.handle_signals = on;
         self
+    }
+
+    pub fn migrations_dir(&self) -> &Utf8Path {
+        &self.migrations
     }
 
     pub fn snapshot_dir(&self) -> &Utf8Path {

@@ -42,6 +42,20 @@ enum Command {
     /// `-- ladder:allow <rule>` on or above a statement silences that rule for it.
     /// Exit 1 when anything is flagged.
     Lint(LintArgs),
+    /// List the releases in ladder.toml ([releases]: each release and the last migration it
+    /// shipped), which the upgrade matrix of `run` reports on; with --from-git, propose the
+    /// table from git tags instead.
+    Releases(ReleasesArgs),
+}
+
+#[derive(Args)]
+struct ReleasesArgs {
+    #[command(flatten)]
+    dirs: Dirs,
+    /// Propose [releases] from the git tags: for each tag, the newest migration in its copy of
+    /// the migrations folder. Prints TOML to paste into ladder.toml.
+    #[arg(long)]
+    from_git: bool,
 }
 
 #[derive(Args)]
@@ -124,6 +138,7 @@ fn main() -> ExitCode {
         Command::Lock(args) => lock(args),
         Command::Check(args) => check(args),
         Command::Lint(args) => lint(args),
+        Command::Releases(args) => releases(args),
     };
     ExitCode::from(code as u8)
 }
@@ -177,6 +192,67 @@ fn plan(dirs: Dirs) -> i32 {
             line.push_str(&format!(" testdata[{}]", variants(&step.testdata)));
         }
         say(line);
+    }
+    0
+}
+
+fn releases(args: ReleasesArgs) -> i32 {
+    let ladder = match ladder(&args.dirs) {
+        Ok(l) => l,
+        Err(e) => return fail(&e),
+    };
+    if args.from_git {
+        return match ladder::git::releases_from_tags(ladder.migrations_dir()) {
+            Ok(found) if found.is_empty() => {
+                say("# no git tag holds migrations: tag your releases, then run this again");
+                0
+            }
+            Ok(found) => {
+                say(format_args!(
+                    "# proposed from {} git tag{}: the newest migration in each tag's {}; \
+                     paste into ladder.toml",
+                    found.len(),
+                    if found.len() == 1 { "" } else { "s" },
+                    ladder.migrations_dir()
+                ));
+                print!("{}", ladder::git::render(&found));
+                0
+            }
+            Err(e) => fail(&e),
+        };
+    }
+    let listed = ladder.plan().and_then(|plan| {
+        let releases = ladder.releases(&plan)?;
+        Ok((plan, releases))
+    });
+    let (plan, releases) = match listed {
+        Ok(found) => found,
+        Err(e) => return fail(&e),
+    };
+    if releases.is_empty() {
+        say(
+            "no [releases] in ladder.toml: the upgrade matrix has a row per version with testdata\n  \
+             hint: `ladder releases --from-git` proposes the table from your git tags",
+        );
+        return 0;
+    }
+    for release in &releases {
+        let on_top = plan
+            .steps
+            .iter()
+            .filter(|s| s.version > release.version)
+            .count();
+        let name = plan
+            .steps
+            .iter()
+            .find(|s| s.version == release.version)
+            .map_or("", |s| s.name.as_str());
+        say(format_args!(
+            "{}  {} {name}  ({on_top} migration{} since)",
+            release.name,
+            release.version,
+            if on_top == 1 { "" } else { "s" }
+        ));
     }
     0
 }

@@ -16,6 +16,7 @@ pub mod config;
 pub mod coverage;
 pub mod dialect;
 pub mod discover;
+pub mod dump;
 pub mod engine;
 pub mod error;
 pub mod lint;
@@ -66,6 +67,11 @@ pub enum Progress<'a> {
         dialect: Dialect,
         timing: &'a StepTiming,
     },
+    /// The dump the run starts from is loaded (`--from DUMP --at VERSION`).
+    Loaded {
+        dialect: Dialect,
+        loaded: &'a dump::Loaded,
+    },
 }
 
 /// A ladder run: which folders, which databases, what to do with snapshots.
@@ -86,6 +92,8 @@ pub struct Ladder {
     ignore_tables: Vec<String>,
     redactions: BTreeMap<String, String>,
     handle_signals: bool,
+    /// `--from DUMP --at VERSION`: the dump and the version (as given) it is at.
+    from: Option<(Utf8PathBuf, String)>,
 }
 
 impl Ladder {
@@ -111,6 +119,7 @@ impl Ladder {
             ignore_tables: Vec::new(),
             redactions: BTreeMap::new(),
             handle_signals: false,
+            from: None,
         };
         let config = root.join(config::CONFIG_FILE);
         if config.is_file() {
@@ -220,6 +229,16 @@ impl Ladder {
     /// the `ladder` command turns it on.
     pub fn handle_signals(mut self, on: bool) -> Ladder {
         self.handle_signals = on;
+        self
+    }
+
+    /// Starts from a real old database instead of an empty one: loads `dump` (`sqlite3 DB
+    /// .dump`, plain `pg_dump` or `mysqldump` output), a database at version `at`, then applies
+    /// every migration after `at` and its testdata. `at` must be a version of the plan. The
+    /// snapshots of such a run live in `<snapshots>/from-<dump file stem>/<dialect>/`, apart
+    /// from those of the seeded ladder.
+    pub fn from_dump(mut self, dump: impl Into<Utf8PathBuf>, at: impl Into<String>) -> Ladder {
+        self.from = Some((dump.into(), at.into()));
         self
     }
 
@@ -388,6 +407,11 @@ impl Ladder {
     ) -> Result<Outcome, Error> {
         let plan = self.plan()?;
         self.check_lock(&plan)?;
+        let from = self.read_dump(&plan)?;
+        let snapshots = match &from {
+            Some(dump) => self.snapshots.join(dump.snapshot_folder()),
+            None => self.snapshots.clone(),
+        };
         let redactions = Redactions::new(&self.redactions).map_err(|message| Error::Config {
             path: config::CONFIG_FILE.into(),
             message,
@@ -412,6 +436,7 @@ impl Ladder {
             callback(event)
         };
         let (plan, redactions, ignore, report) = (&plan, &redactions, &ignore, &report);
+        let (from, snapshots) = (from.as_ref(), &snapshots);
         let runs =
             futures_util::future::join_all(targets.iter().map(|(target, optional)| async move {
                 let started = Instant::now();
@@ -426,10 +451,12 @@ impl Ladder {
                     down: None,
                     fresh: None,
                     roundtrips: None,
+                    from: None,
                     total: Duration::ZERO,
                 };
+                let start = Start { from, snapshots };
                 match self
-                    .run_on(target, plan, redactions, ignore, report, &mut run)
+                    .run_on(target, plan, start, redactions, ignore, report, &mut run)
                     .await
                 {
                     Ok(()) => {}
@@ -446,14 +473,45 @@ impl Ladder {
         Ok(Outcome {
             runs,
             accept: self.accept,
-            snapshots: self.snapshots.clone(),
+            snapshots: snapshots.clone(),
         })
     }
 
+    /// The dump of `--from`, read, with its `--at` version checked against the plan.
+    fn read_dump(&self, plan: &Plan) -> Result<Option<dump::Dump>, Error> {
+        let Some((path, at)) = &self.from else {
+            return Ok(None);
+        };
+        let step = Version::parse(at).and_then(|v| plan.steps.iter().find(|s| s.version == v));
+        let Some(step) = step else {
+            let range = match (plan.steps.first(), plan.steps.last()) {
+                (Some(first), Some(last)) => {
+                    format!(
+                        "the versions run from {} to {}",
+                        first.version, last.version
+                    )
+                }
+                _ => "there are no migrations".to_string(),
+            };
+            return Err(Error::Usage(format!(
+                "--at {at}: no migration in {}/ has this version\n  hint: {range}; `ladder plan` \
+                 lists them. --at names the last migration the dumped database had applied",
+                self.migrations
+            )));
+        };
+        Ok(Some(dump::Dump::read(
+            path,
+            step.version.clone(),
+            step.name.clone(),
+        )?))
+    }
+
+    #[allow(clippy::too_many_arguments)]
     async fn run_on(
         &self,
         target: &Target,
         plan: &Plan,
+        start: Start<'_>,
         redactions: &Redactions,
         ignore: &(dyn Fn(&str) -> bool + Sync),
         progress: &(dyn Fn(Progress<'_>) + Sync),
@@ -471,8 +529,20 @@ impl Ladder {
             steps: plan.steps.len(),
         });
         let work = async {
+            let loaded = match start.from {
+                Some(dump) => {
+                    let loaded = dump::load(&mut engine, dump).await?;
+                    progress(Progress::Loaded {
+                        dialect,
+                        loaded: &loaded,
+                    });
+                    Some(loaded)
+                }
+                None => None,
+            };
+            let at = start.from.map(|d| &d.at);
             let mut on_step = |timing: &StepTiming| progress(Progress::Step { dialect, timing });
-            let climb = runner::climb(&mut engine, plan, ignore, &mut on_step).await?;
+            let climb = runner::climb_from(&mut engine, plan, at, ignore, &mut on_step).await?;
             let schema = engine.schema(ignore).await.map_err(|message| Error::Dump {
                 context: "read the schema".into(),
                 dialect,
@@ -484,7 +554,7 @@ impl Ladder {
             } else {
                 None
             };
-            Ok::<_, Error>((climb, schema, down))
+            Ok::<_, Error>((loaded, climb, schema, down))
         };
         let climbed = tokio::select! {
             climbed = work => climbed,
@@ -492,8 +562,9 @@ impl Ladder {
         };
         // The scratch database goes whatever happened on it.
         let closed = engine.close().await;
-        let (climb, schema, down) = climbed?;
+        let (loaded, climb, schema, down) = climbed?;
         closed?;
+        run.from = loaded;
         run.steps = climb.steps;
         run.dump_time = climb.dump_time;
 
@@ -504,7 +575,7 @@ impl Ladder {
             .collect();
         items.push(Item::schema(schema.render(), dialect));
         items.extend(climb.queries.iter().map(|q| Item::queries(q, dialect)));
-        run.tables = snapshot::check(&self.snapshots, dialect, &items, self.accept)?;
+        run.tables = snapshot::check(start.snapshots, dialect, &items, self.accept)?;
 
         if let Some(down) = down {
             run.down = Some(down?);
@@ -565,6 +636,13 @@ impl Ladder {
             first_line: 1,
         }))
     }
+}
+
+/// Where one engine's ladder starts (empty, or a dump) and where its snapshots live.
+#[derive(Clone, Copy)]
+struct Start<'a> {
+    from: Option<&'a dump::Dump>,
+    snapshots: &'a Utf8Path,
 }
 
 /// Ctrl-C and SIGTERM, when the ladder handles them.

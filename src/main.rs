@@ -114,6 +114,14 @@ struct RunArgs {
     /// Refused when CI is set.
     #[arg(long)]
     accept: bool,
+    /// Start from a real old database: load FILE, a dump of a database at the version --at
+    /// names (`sqlite3 DB .dump`, plain `pg_dump`, `mysqldump`), then apply every migration
+    /// after it and its testdata. Snapshots go to <snapshots>/from-<FILE stem>/<dialect>/.
+    #[arg(long, value_name = "FILE", requires = "at")]
+    from: Option<Utf8PathBuf>,
+    /// The version the --from dump is at: the last migration its database had applied.
+    #[arg(long, value_name = "VERSION", requires = "from")]
+    at: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -298,6 +306,9 @@ fn run(args: RunArgs) -> i32 {
     if let Some(dir) = args.snapshots {
         ladder = ladder.snapshots(dir);
     }
+    if let (Some(dump), Some(at)) = (args.from, args.at) {
+        ladder = ladder.from_dump(dump, at);
+    }
     for spec in &args.db {
         match Target::parse(spec) {
             Ok(target) => ladder = ladder.db(target),
@@ -353,6 +364,7 @@ fn run(args: RunArgs) -> i32 {
             }
             print(report::step_line(dialect, timing));
         }
+        Progress::Loaded { dialect, loaded } => print(report::loaded_line(dialect, loaded)),
         Progress::Down { dialect, timing } => {
             if let Some(bar) = &bar {
                 bar.set_message(format!("down {}", timing.version));

@@ -29,6 +29,8 @@ pub struct EngineRun {
     pub fresh: Option<Utf8PathBuf>,
     /// How many versions passed the up/down/up round trip (`--roundtrip`).
     pub roundtrips: Option<usize>,
+    /// The dump the ladder started from (`--from`), once loaded.
+    pub from: Option<crate::dump::Loaded>,
     pub total: Duration,
 }
 
@@ -79,8 +81,26 @@ pub fn down_line(dialect: Dialect, timing: &StepTiming) -> String {
     format!("{dialect}: down {} {}  {what}", timing.version, timing.name)
 }
 
+/// The line saying the run's dump is loaded:
+/// `sqlite3: loaded old.sql, a database at 20230101000001 (42 statements)  3.1 ms`.
+pub fn loaded_line(dialect: Dialect, loaded: &crate::dump::Loaded) -> String {
+    format!(
+        "{dialect}: loaded {}, a database at {} ({})  {}",
+        loaded.path,
+        loaded.at,
+        plural(loaded.statements, "statement"),
+        ms(loaded.time)
+    )
+}
+
 /// A step's progress line: `20230101000001 create_users  migration 1.2 ms, testdata 0.3 ms`.
 pub fn step_line(dialect: Dialect, timing: &StepTiming) -> String {
+    if let Some(at) = &timing.in_dump {
+        return format!(
+            "{dialect}: {} {}  skipped: the dump is at {at}",
+            timing.version, timing.name
+        );
+    }
     let migration = match timing.migration {
         Some(d) => format!("migration {}", ms(d)),
         None => {
@@ -167,9 +187,14 @@ fn write_run(f: &mut fmt::Formatter<'_>, run: &EngineRun, accept: bool) -> fmt::
     let changed = names(|s| matches!(s, Status::Changed { .. }));
     let new = names(|s| matches!(s, Status::New { .. }));
     let removed = names(|s| matches!(s, Status::Removed { .. }));
+    let applied = run.steps.iter().filter(|s| s.in_dump.is_none()).count();
+    let from = match &run.from {
+        Some(loaded) => format!("{} at {}, then ", loaded.path, loaded.at),
+        None => String::new(),
+    };
     let timing = format!(
-        "{} in {}, dump {}",
-        plural(run.steps.len(), "migration"),
+        "{from}{} in {}, dump {}",
+        plural(applied, "migration"),
         ms(run.total.saturating_sub(run.dump_time)),
         ms(run.dump_time)
     );

@@ -114,12 +114,15 @@ struct RunArgs {
     /// Refused when CI is set.
     #[arg(long)]
     accept: bool,
-    /// Start from a real old database: load FILE, a dump of a database at the version --at
-    /// names (`sqlite3 DB .dump`, plain `pg_dump`, `mysqldump`), then apply every migration
-    /// after it and its testdata. Snapshots go to <snapshots>/from-<FILE stem>/<dialect>/.
+    /// Start from a real old database instead of an empty one: load FILE, a dump of a database
+    /// at the version --at names (`sqlite3 DB .dump`, plain `pg_dump`, `mysqldump`, from the
+    /// same kind of database as --db), skip the migrations up to --at, then apply every later
+    /// migration and its testdata. Its snapshots live apart, in
+    /// <snapshots>/from-<FILE stem>/<dialect>/ (--accept writes there).
     #[arg(long, value_name = "FILE", requires = "at")]
     from: Option<Utf8PathBuf>,
-    /// The version the --from dump is at: the last migration its database had applied.
+    /// The version the --from dump is at: the last migration its database had applied. It must
+    /// be a version in the migrations folder.
     #[arg(long, value_name = "VERSION", requires = "from")]
     at: Option<String>,
 }

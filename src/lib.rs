@@ -16,6 +16,7 @@ pub mod config;
 pub mod coverage;
 pub mod dialect;
 pub mod discover;
+pub mod dump;
 pub mod engine;
 pub mod error;
 pub mod git;
@@ -70,6 +71,11 @@ pub enum Progress<'a> {
         dialect: Dialect,
         timing: &'a StepTiming,
     },
+    /// The dump the run starts from is loaded (`--from DUMP --at VERSION`).
+    Loaded {
+        dialect: Dialect,
+        loaded: &'a dump::Loaded,
+    },
 }
 
 /// A ladder run: which folders, which databases, what to do with snapshots.
@@ -92,6 +98,8 @@ pub struct Ladder {
     /// Release name -> the last migration version it shipped, as written.
     releases: BTreeMap<String, String>,
     handle_signals: bool,
+    /// `--from DUMP --at VERSION`: the dump and the version (as given) it is at.
+    from: Option<(Utf8PathBuf, String)>,
 }
 
 impl Ladder {
@@ -118,6 +126,7 @@ impl Ladder {
             redactions: BTreeMap::new(),
             releases: BTreeMap::new(),
             handle_signals: false,
+            from: None,
         };
         let config = root.join(config::CONFIG_FILE);
         if config.is_file() {
@@ -272,6 +281,16 @@ impl Ladder {
 
     pub fn migrations_dir(&self) -> &Utf8Path {
         &self.migrations
+    }
+
+    /// Starts from a real old database instead of an empty one: loads `dump` (`sqlite3 DB
+    /// .dump`, plain `pg_dump` or `mysqldump` output), a database at version `at`, then applies
+    /// every migration after `at` and its testdata. `at` must be a version of the plan. The
+    /// snapshots of such a run live in `<snapshots>/from-<dump file stem>/<dialect>/`, apart
+    /// from those of the seeded ladder.
+    pub fn from_dump(mut self, dump: impl Into<Utf8PathBuf>, at: impl Into<String>) -> Ladder {
+        self.from = Some((dump.into(), at.into()));
+        self
     }
 
     pub fn snapshot_dir(&self) -> &Utf8Path {
@@ -440,6 +459,11 @@ impl Ladder {
         let plan = self.plan()?;
         self.check_lock(&plan)?;
         let releases = self.releases(&plan)?;
+        let from = self.read_dump(&plan)?;
+        let snapshots = match &from {
+            Some(dump) => self.snapshots.join(dump.snapshot_folder()),
+            None => self.snapshots.clone(),
+        };
         let redactions = Redactions::new(&self.redactions).map_err(|message| Error::Config {
             path: config::CONFIG_FILE.into(),
             message,
@@ -467,6 +491,8 @@ impl Ladder {
             plan: &plan,
             releases: &releases,
             redactions: &redactions,
+            from: from.as_ref(),
+            snapshots: &snapshots,
         };
         let (ignore, report) = (&ignore, &report);
         let runs =
@@ -484,6 +510,7 @@ impl Ladder {
                     fresh: None,
                     roundtrips: None,
                     matrix: None,
+                    from: None,
                     total: Duration::ZERO,
                 };
                 match self
@@ -504,11 +531,41 @@ impl Ladder {
         Ok(Outcome {
             runs,
             accept: self.accept,
-            snapshots: self.snapshots.clone(),
+            snapshots: snapshots.clone(),
             releases_configured: !self.releases.is_empty(),
         })
     }
 
+    /// The dump of `--from`, read, with its `--at` version checked against the plan.
+    fn read_dump(&self, plan: &Plan) -> Result<Option<dump::Dump>, Error> {
+        let Some((path, at)) = &self.from else {
+            return Ok(None);
+        };
+        let step = Version::parse(at).and_then(|v| plan.steps.iter().find(|s| s.version == v));
+        let Some(step) = step else {
+            let range = match (plan.steps.first(), plan.steps.last()) {
+                (Some(first), Some(last)) => {
+                    format!(
+                        "the versions run from {} to {}",
+                        first.version, last.version
+                    )
+                }
+                _ => "there are no migrations".to_string(),
+            };
+            return Err(Error::Usage(format!(
+                "--at {at}: no migration in {}/ has this version\n  hint: {range}; `ladder plan` \
+                 lists them. --at names the last migration the dumped database had applied",
+                self.migrations
+            )));
+        };
+        Ok(Some(dump::Dump::read(
+            path,
+            step.version.clone(),
+            step.name.clone(),
+        )?))
+    }
+
+    #[allow(clippy::too_many_arguments)]
     async fn run_on(
         &self,
         target: &Target,
@@ -521,6 +578,8 @@ impl Ladder {
             plan,
             releases,
             redactions,
+            from,
+            snapshots,
         } = *prepared;
         // Listen before the scratch database exists, so that no signal can kill the process
         // between creating and dropping it.
@@ -534,8 +593,20 @@ impl Ladder {
             steps: plan.steps.len(),
         });
         let work = async {
+            let loaded = match from {
+                Some(dump) => {
+                    let loaded = dump::load(&mut engine, dump).await?;
+                    progress(Progress::Loaded {
+                        dialect,
+                        loaded: &loaded,
+                    });
+                    Some(loaded)
+                }
+                None => None,
+            };
+            let at = from.map(|d| &d.at);
             let mut on_step = |timing: &StepTiming| progress(Progress::Step { dialect, timing });
-            let climb = runner::climb(&mut engine, plan, ignore, &mut on_step).await?;
+            let climb = runner::climb_from(&mut engine, plan, at, ignore, &mut on_step).await?;
             let schema = engine.schema(ignore).await.map_err(|message| Error::Dump {
                 context: "read the schema".into(),
                 dialect,
@@ -547,7 +618,7 @@ impl Ladder {
             } else {
                 None
             };
-            Ok::<_, Error>((climb, schema, down))
+            Ok::<_, Error>((loaded, climb, schema, down))
         };
         let climbed = tokio::select! {
             climbed = work => climbed,
@@ -555,8 +626,9 @@ impl Ladder {
         };
         // The scratch database goes whatever happened on it.
         let closed = engine.close().await;
-        let (climb, schema, down) = climbed?;
+        let (loaded, climb, schema, down) = climbed?;
         closed?;
+        run.from = loaded;
         run.steps = climb.steps;
         run.dump_time = climb.dump_time;
 
@@ -569,8 +641,8 @@ impl Ladder {
         items.push(Item::schema(schema.render(), dialect));
         items.extend(climb.queries.iter().map(|q| Item::queries(q, dialect)));
         // Read before `check`, which may overwrite them (`--accept`).
-        let mut accepted = snapshot::accepted_records(&self.snapshots, dialect)?;
-        run.tables = snapshot::check(&self.snapshots, dialect, &items, self.accept)?;
+        let mut accepted = snapshot::accepted_records(snapshots, dialect)?;
+        run.tables = snapshot::check(snapshots, dialect, &items, self.accept)?;
         run.matrix = Some(upgrade_matrix(
             releases,
             plan,
@@ -646,6 +718,10 @@ struct Prepared<'a> {
     plan: &'a Plan,
     releases: &'a [matrix::Release],
     redactions: &'a Redactions,
+    /// Where the ladder starts: empty, or a dump (`--from`).
+    from: Option<&'a dump::Dump>,
+    /// Where its snapshots live.
+    snapshots: &'a Utf8Path,
 }
 
 /// The upgrade matrix of one engine's run: this run's table records against the accepted ones

@@ -128,6 +128,17 @@ struct RunArgs {
     /// Refused when CI is set.
     #[arg(long)]
     accept: bool,
+    /// Start from a real old database instead of an empty one: load FILE, a dump of a database
+    /// at the version --at names (`sqlite3 DB .dump`, plain `pg_dump`, `mysqldump`, from the
+    /// same kind of database as --db), skip the migrations up to --at, then apply every later
+    /// migration and its testdata. Its snapshots live apart, in
+    /// <snapshots>/from-<FILE stem>/<dialect>/ (--accept writes there).
+    #[arg(long, value_name = "FILE", requires = "at")]
+    from: Option<Utf8PathBuf>,
+    /// The version the --from dump is at: the last migration its database had applied. It must
+    /// be a version in the migrations folder.
+    #[arg(long, value_name = "VERSION", requires = "from")]
+    at: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -374,6 +385,9 @@ fn run(args: RunArgs) -> i32 {
     if let Some(dir) = args.snapshots {
         ladder = ladder.snapshots(dir);
     }
+    if let (Some(dump), Some(at)) = (args.from, args.at) {
+        ladder = ladder.from_dump(dump, at);
+    }
     for spec in &args.db {
         match Target::parse(spec) {
             Ok(target) => ladder = ladder.db(target),
@@ -429,6 +443,7 @@ fn run(args: RunArgs) -> i32 {
             }
             print(report::step_line(dialect, timing));
         }
+        Progress::Loaded { dialect, loaded } => print(report::loaded_line(dialect, loaded)),
         Progress::Down { dialect, timing } => {
             if let Some(bar) = &bar {
                 bar.set_message(format!("down {}", timing.version));

@@ -145,7 +145,7 @@ pub fn matrix(
                 .get(VERSION_KEY)
                 .and_then(Value::as_str)
                 .and_then(Origin::parse)?;
-            let version = origin.testdata()?;
+            let version = origin.users_version()?;
             Some(
                 releases
                     .iter()

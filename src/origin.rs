@@ -26,6 +26,8 @@ pub enum Origin {
     Testdata(Version),
     /// Made by this version's migration from nothing ladder could trace.
     Migration(Version),
+    /// Loaded from a dump of a database at this version (`--from DUMP --at VERSION`).
+    Dump(Version),
 }
 
 impl Origin {
@@ -34,21 +36,26 @@ impl Origin {
         match self {
             Origin::Testdata(v) => v.to_string(),
             Origin::Migration(v) => format!("migration {v}"),
+            Origin::Dump(v) => format!("dump at {v}"),
         }
     }
 
     /// Reads [`Origin::label`] back.
     pub fn parse(label: &str) -> Option<Origin> {
-        match label.strip_prefix("migration ") {
-            Some(v) => Version::parse(v).map(Origin::Migration),
-            None => Version::parse(label).map(Origin::Testdata),
+        if let Some(v) = label.strip_prefix("migration ") {
+            Version::parse(v).map(Origin::Migration)
+        } else if let Some(v) = label.strip_prefix("dump at ") {
+            Version::parse(v).map(Origin::Dump)
+        } else {
+            Version::parse(label).map(Origin::Testdata)
         }
     }
 
-    /// The version whose testdata inserted the record, if testdata did.
-    pub fn testdata(&self) -> Option<&Version> {
+    /// The version whose users had the record: the version whose testdata inserted it, or the
+    /// version of the dump it was loaded from; `None` for a record a migration made.
+    pub fn users_version(&self) -> Option<&Version> {
         match self {
-            Origin::Testdata(v) => Some(v),
+            Origin::Testdata(v) | Origin::Dump(v) => Some(v),
             Origin::Migration(_) => None,
         }
     }
@@ -90,6 +97,8 @@ pub struct Origins {
 pub enum After {
     Migration,
     Testdata,
+    /// A dump loaded into the empty database.
+    Dump,
 }
 
 impl Origins {
@@ -137,6 +146,7 @@ impl Origins {
                 let origin = match (known, after) {
                     (Some(origin), _) => origin.clone(),
                     (None, After::Testdata) => Origin::Testdata(version.clone()),
+                    (None, After::Dump) => Origin::Dump(version.clone()),
                     (None, After::Migration) => {
                         inherited(&before, &gone, &named, &table, &dump.order_by, &key)
                             .unwrap_or_else(|| Origin::Migration(version.clone()))
@@ -343,7 +353,7 @@ mod tests {
 
     #[test]
     fn labels_read_back() {
-        for label in ["20230112093015", "migration 3"] {
+        for label in ["20230112093015", "migration 3", "dump at 2"] {
             assert_eq!(Origin::parse(label).unwrap().label(), label);
         }
         assert_eq!(Origin::parse("nonsense"), None);

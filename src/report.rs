@@ -32,6 +32,8 @@ pub struct EngineRun {
     pub roundtrips: Option<usize>,
     /// Each release's records at head (see [`crate::matrix`]), when the ladder reached the end.
     pub matrix: Option<Matrix>,
+    /// The dump the ladder started from (`--from`), once loaded.
+    pub from: Option<crate::dump::Loaded>,
     pub total: Duration,
 }
 
@@ -84,8 +86,26 @@ pub fn down_line(dialect: Dialect, timing: &StepTiming) -> String {
     format!("{dialect}: down {} {}  {what}", timing.version, timing.name)
 }
 
+/// The line saying the run's dump is loaded:
+/// `sqlite3: loaded old.sql, a database at 20230101000001 (42 statements)  3.1 ms`.
+pub fn loaded_line(dialect: Dialect, loaded: &crate::dump::Loaded) -> String {
+    format!(
+        "{dialect}: loaded {}, a database at {} ({})  {}",
+        loaded.path,
+        loaded.at,
+        plural(loaded.statements, "statement"),
+        ms(loaded.time)
+    )
+}
+
 /// A step's progress line: `20230101000001 create_users  migration 1.2 ms, testdata 0.3 ms`.
 pub fn step_line(dialect: Dialect, timing: &StepTiming) -> String {
+    if let Some(at) = &timing.in_dump {
+        return format!(
+            "{dialect}: {} {}  skipped: the dump is at {at}",
+            timing.version, timing.name
+        );
+    }
     let migration = match timing.migration {
         Some(d) => format!("migration {}", ms(d)),
         None => {
@@ -177,9 +197,14 @@ fn write_run(
     let changed = names(|s| matches!(s, Status::Changed { .. }));
     let new = names(|s| matches!(s, Status::New { .. }));
     let removed = names(|s| matches!(s, Status::Removed { .. }));
+    let applied = run.steps.iter().filter(|s| s.in_dump.is_none()).count();
+    let from = match &run.from {
+        Some(loaded) => format!("{} at {}, then ", loaded.path, loaded.at),
+        None => String::new(),
+    };
     let timing = format!(
-        "{} in {}, dump {}",
-        plural(run.steps.len(), "migration"),
+        "{from}{} in {}, dump {}",
+        plural(applied, "migration"),
         ms(run.total.saturating_sub(run.dump_time)),
         ms(run.dump_time)
     );

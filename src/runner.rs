@@ -24,6 +24,9 @@ pub struct StepTiming {
     pub only_for: Vec<Dialect>,
     /// `None` when the version has no testdata for this dialect.
     pub testdata: Option<Duration>,
+    /// `Some(at)` when the step was skipped because the dump the run started from is at `at`
+    /// (`--from DUMP --at VERSION`), which stands in for it.
+    pub in_dump: Option<Version>,
 }
 
 /// Everything a finished ladder read back from the database.
@@ -60,6 +63,8 @@ pub enum Phase {
     Fresh,
     /// The up → down → up round trip of a version (`--roundtrip`).
     Roundtrip,
+    /// The dump of an old release the run starts from (`--from DUMP --at VERSION`).
+    Dump,
 }
 
 /// A statement that failed, where it is, and how far the ladder got.
@@ -119,9 +124,21 @@ impl fmt::Display for StepFailure {
                 "failed the up/down/up round trip of {} ({})",
                 self.version, self.name
             ),
+            Phase::Dump => format!(
+                "failed loading the dump, a database at {} ({})",
+                self.version, self.name
+            ),
         };
         if self.phase == Phase::Check {
             return write!(f, "  {reached}; {what}");
+        }
+        if self.phase == Phase::Dump {
+            // A dump runs outside ladder's transactions: what it loaded before stays.
+            let state = match self.statement {
+                1 => "nothing of it was loaded".to_string(),
+                n => format!("statements 1-{} of it were loaded", n - 1),
+            };
+            return write!(f, "  {what}; {state}");
         }
         let state = if self.rolled_back {
             "the file was rolled back".to_string()
@@ -165,6 +182,19 @@ pub async fn climb(
     ignore: &dyn Fn(&str) -> bool,
     on_step: &mut (dyn FnMut(&StepTiming) + Send),
 ) -> Result<Climb, Error> {
+    climb_from(engine, plan, None, ignore, on_step).await
+}
+
+/// [`climb`] on a database already at version `at` (a loaded dump, see [`crate::dump`]): the
+/// steps up to and including `at` are skipped, since the dump stands in for them, and reported
+/// as such; the rest run as usual.
+pub async fn climb_from(
+    engine: &mut Engine,
+    plan: &Plan,
+    at: Option<&Version>,
+    ignore: &dyn Fn(&str) -> bool,
+    on_step: &mut (dyn FnMut(&StepTiming) + Send),
+) -> Result<Climb, Error> {
     let dialect = engine.dialect();
     let mut steps = Vec::with_capacity(plan.steps.len());
     let mut queries = Vec::new();
@@ -177,6 +207,19 @@ pub async fn climb(
             message,
         }
     };
+    if let Some(at) = at {
+        let tables: Vec<String> = engine
+            .tables()
+            .await
+            .map_err(dump_err("list tables".into()))?
+            .into_iter()
+            .filter(|t| !ignore(t))
+            .collect();
+        origins
+            .observe(engine, &tables, at, After::Dump, "")
+            .await
+            .map_err(dump_err("follow the records of the dump".into()))?;
+    }
     for step in &plan.steps {
         let mut timing = StepTiming {
             version: step.version.clone(),
@@ -184,7 +227,15 @@ pub async fn climb(
             migration: None,
             only_for: Vec::new(),
             testdata: None,
+            in_dump: None,
         };
+        if let Some(at) = at.filter(|at| step.version <= **at) {
+            timing.in_dump = Some(at.clone());
+            reached = Some(step.version.clone());
+            on_step(&timing);
+            steps.push(timing);
+            continue;
+        }
         let fail = |phase| Failing {
             dialect,
             version: &step.version,
@@ -357,6 +408,7 @@ pub async fn descend(
             migration: None,
             only_for: Vec::new(),
             testdata: None,
+            in_dump: None,
         };
         match step.down_for(dialect) {
             Some(script) => {

@@ -583,3 +583,218 @@ fn guards_fail_naming_the_file_on_postgres() {
 fn guards_fail_naming_the_file_on_mysql() {
     guards_fail_naming_the_file(Kind::Mysql);
 }
+
+/// The version the `--from` tests dump the example product at: before the seventh migration
+/// moves emails into identity_addresses.
+const FROM_AT: &str = "20230801091230";
+
+/// Builds the example product at [`FROM_AT`] in a database of its own on the server, dumps it
+/// with the server's own tool (`pg_dump`, plain format with COPY; `mariadb-dump`/`mysqldump`),
+/// and drops the database. `None` (skipped, saying why) when the tool is not installed.
+fn dump_example_at(kind: Kind, url: &str) -> Option<String> {
+    let name = format!("ladder_from_test_{}", std::process::id());
+    let dialect = ladder::Dialect::from_name(kind.dialect()).unwrap();
+    let statements = common::example_statements_up_to(dialect, FROM_AT);
+    let rt = runtime();
+    match kind {
+        Kind::Postgres => rt.block_on(async {
+            let mut admin = sqlx::PgConnection::connect(url).await.unwrap();
+            // One statement at a time: PostgreSQL runs a multi-statement string as one
+            // transaction, where CREATE DATABASE is refused.
+            for sql in [
+                format!("DROP DATABASE IF EXISTS {name}"),
+                format!("CREATE DATABASE {name}"),
+            ] {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                    .execute(&mut admin)
+                    .await
+                    .unwrap();
+            }
+        }),
+        Kind::Mysql => rt.block_on(async {
+            let mut admin = sqlx::MySqlConnection::connect(url).await.unwrap();
+            let create = format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(create))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+        }),
+    }
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let authority_end = base.find("://").map_or(0, |i| {
+        i + 3 + base[i + 3..].find('/').unwrap_or(base.len() - i - 3)
+    });
+    let db_url = format!(
+        "{}/{name}{}",
+        &base[..authority_end],
+        if query.is_empty() {
+            String::new()
+        } else {
+            format!("?{query}")
+        }
+    );
+    let built = rt.block_on(async {
+        match kind {
+            Kind::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(&db_url).await.unwrap();
+                for s in &statements {
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(s.clone()))
+                        .execute(&mut conn)
+                        .await
+                        .map_err(|e| format!("{s}: {e}"))?;
+                }
+            }
+            Kind::Mysql => {
+                let mut conn = sqlx::MySqlConnection::connect(&db_url).await.unwrap();
+                for s in &statements {
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(s.clone()))
+                        .execute(&mut conn)
+                        .await
+                        .map_err(|e| format!("{s}: {e}"))?;
+                }
+            }
+        }
+        Ok::<(), String>(())
+    });
+    let output = built.and_then(|()| {
+        let mut command = match kind {
+            Kind::Postgres => {
+                let mut c = Command::new("pg_dump");
+                c.arg("--dbname").arg(&db_url);
+                c
+            }
+            Kind::Mysql => {
+                let rest = db_url.split_once("://").map_or(db_url.as_str(), |(_, r)| r);
+                let (userinfo, host) = rest[..rest.find('/').unwrap_or(rest.len())]
+                    .rsplit_once('@')
+                    .unwrap_or(("root", rest));
+                let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+                let (host, port) = host.split_once(':').unwrap_or((host, "3306"));
+                let tool = if Command::new("mariadb-dump")
+                    .arg("--version")
+                    .output()
+                    .is_ok()
+                {
+                    "mariadb-dump"
+                } else {
+                    "mysqldump"
+                };
+                let mut c = Command::new(tool);
+                c.args(["-h", host, "-P", port, "-u", user, "--protocol=tcp", &name]);
+                if !password.is_empty() {
+                    c.env("MYSQL_PWD", password);
+                }
+                c
+            }
+        };
+        command.output().map_err(|e| e.to_string())
+    });
+    let drop = format!("DROP DATABASE IF EXISTS {name}");
+    rt.block_on(async {
+        match kind {
+            Kind::Postgres => {
+                let mut admin = sqlx::PgConnection::connect(url).await.unwrap();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
+                    .execute(&mut admin)
+                    .await
+                    .unwrap();
+            }
+            Kind::Mysql => {
+                let mut admin = sqlx::MySqlConnection::connect(url).await.unwrap();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
+                    .execute(&mut admin)
+                    .await
+                    .unwrap();
+            }
+        }
+    });
+    match output {
+        Ok(output) => {
+            assert!(output.status.success(), "{}", render(&output));
+            Some(String::from_utf8(output.stdout).unwrap())
+        }
+        Err(why) if why.contains("No such file") => {
+            eprintln!(
+                "skipped: no dump tool for {} is installed ({why})",
+                kind.dialect()
+            );
+            None
+        }
+        Err(why) => panic!("building the old database failed: {why}"),
+    }
+}
+
+/// `ladder run --db URL --from DUMP --at VERSION` upgrades a real dump of an old release made by
+/// the server's own tool to head: every table equals the seeded ladder's accepted snapshots
+/// (copied into `snapshots/from-acme/<dialect>/`), and no scratch database is left behind.
+fn upgrades_from_a_server_dump(kind: Kind) {
+    let Some(url) = server(kind) else { return };
+    let Some(dump) = dump_example_at(kind, &url) else {
+        return;
+    };
+    // What makes such dumps more than plain statements is really there.
+    let features: &[&str] = match kind {
+        Kind::Postgres => &[
+            "FROM stdin;",
+            "\\.",
+            "SELECT pg_catalog.set_config('search_path', '', false);",
+        ],
+        Kind::Mysql => &["/*!40101 SET", "LOCK TABLES"],
+    };
+    for feature in features {
+        assert!(
+            dump.contains(feature),
+            "{feature:?} not in the dump:\n{dump}"
+        );
+    }
+    let work = common::example();
+    std::fs::write(work.path().join("acme.sql"), &dump).unwrap();
+    common::copy_snapshots_as_dump(
+        &work.path().join(format!("snapshots/{}", kind.dialect())),
+        &work
+            .path()
+            .join(format!("snapshots/from-acme/{}", kind.dialect())),
+        FROM_AT,
+    );
+    let child = Command::new(env!("CARGO_BIN_EXE_ladder"))
+        .args(["run", "--db", &url, "--from", "acme.sql", "--at", FROM_AT])
+        .current_dir(work.path())
+        .env_remove("CI")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let prefix = format!("ladder_{}_", child.id());
+    let output = child.wait_with_output().unwrap();
+    let text = render(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}\n--- dump\n{dump}");
+    let d = kind.dialect();
+    assert!(
+        text.contains(&format!("{d}: loaded acme.sql, a database at {FROM_AT}")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "{d}: 20230112093015 create_users  skipped: the dump is at {FROM_AT}"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "ok: {d}: acme.sql at {FROM_AT}, then 11 migrations in"
+        )),
+        "{text}"
+    );
+    let left = runtime().block_on(scratch_databases(kind, &url, &prefix));
+    assert_eq!(left, Vec::<String>::new(), "scratch database left behind");
+}
+
+#[test]
+fn upgrades_from_a_pg_dump_of_an_old_release() {
+    upgrades_from_a_server_dump(Kind::Postgres);
+}
+
+#[test]
+fn upgrades_from_a_mariadb_dump_of_an_old_release() {
+    upgrades_from_a_server_dump(Kind::Mysql);
+}

@@ -265,6 +265,29 @@ impl Engine {
         each!(self, e => e.execute(sql).await.map_err(|e| db_message(&e)))
     }
 
+    /// Runs `COPY … FROM stdin` with its rows (a PostgreSQL dump's data); the error is the
+    /// database's own message.
+    pub async fn copy_in(&mut self, statement: &str, data: &[u8]) -> Result<(), String> {
+        match self {
+            Engine::Postgres(e, _) => e.copy_in(statement, data).await.map_err(|e| db_message(&e)),
+            _ => Err(format!(
+                "COPY … FROM stdin is PostgreSQL's; this is {}",
+                self.dialect()
+            )),
+        }
+    }
+
+    /// Restores ladder's session settings after a dump changed them (PostgreSQL's
+    /// `search_path`, SQLite's `foreign_keys`). A MySQL dump restores its own from the
+    /// `@OLD_…` variables it saved.
+    pub async fn restore_session(&mut self) -> Result<(), String> {
+        match self {
+            Engine::Sqlite(e) => e.restore_session().await.map_err(|e| db_message(&e)),
+            Engine::Postgres(e, _) => e.restore_session().await.map_err(|e| db_message(&e)),
+            Engine::Mysql(_) => Ok(()),
+        }
+    }
+
     /// The product's tables, sorted by name.
     pub async fn tables(&mut self) -> Result<Vec<String>, String> {
         each!(self, e => e.tables().await.map_err(|e| db_message(&e)))

@@ -13,6 +13,9 @@ use super::{QueryResult, TableDump, connect_error, quote_ident, scratch_name, wi
 use crate::error::Error;
 use crate::schema::{Column, ForeignKey, Index, Schema, Table, strip_outer_parens};
 
+/// Timestamps with time zone render in UTC whatever the server's setting.
+const SESSION_SETUP: &str = "SET TimeZone = 'UTC'; SET client_min_messages = warning";
+
 pub struct PostgresEngine {
     /// A connection to the database named in the URL, used only to create and drop the scratch
     /// database: ladder never writes into a database it did not create.
@@ -59,9 +62,7 @@ impl PostgresEngine {
         .await
         {
             Ok(mut conn) => {
-                // Timestamps with time zone render in UTC whatever the server's setting.
-                let setup = "SET TimeZone = 'UTC'; SET client_min_messages = warning";
-                sqlx::raw_sql(setup)
+                sqlx::raw_sql(SESSION_SETUP)
                     .execute(&mut conn)
                     .await
                     .map_err(connect_error("set up", &engine.server))?;
@@ -97,6 +98,24 @@ impl PostgresEngine {
             .execute(self.conn()?)
             .await?;
         Ok(())
+    }
+
+    /// Runs `COPY … FROM stdin` with `data` (text format rows) through the COPY protocol.
+    pub async fn copy_in(&mut self, statement: &str, data: &[u8]) -> Result<(), sqlx::Error> {
+        let mut copy = self.conn()?.copy_in_raw(statement).await?;
+        if let Err(e) = copy.send(data).await {
+            // The connection is unusable until the copy ends; the server's message is in `e`.
+            let _ = copy.abort("ladder: sending the rows failed").await;
+            return Err(e);
+        }
+        copy.finish().await?;
+        Ok(())
+    }
+
+    /// Undoes the `SET`s of a loaded dump (pg_dump empties `search_path`), back to ladder's own.
+    pub async fn restore_session(&mut self) -> Result<(), sqlx::Error> {
+        self.execute("RESET ALL").await?;
+        self.execute(SESSION_SETUP).await
     }
 
     pub async fn tables(&mut self) -> Result<Vec<String>, sqlx::Error> {

@@ -36,6 +36,11 @@ impl SqliteEngine {
         Ok(())
     }
 
+    /// Undoes what a `.dump` leaves behind: it turns foreign keys off.
+    pub async fn restore_session(&mut self) -> Result<(), sqlx::Error> {
+        self.execute("PRAGMA foreign_keys = ON").await
+    }
+
     pub async fn tables(&mut self) -> Result<Vec<String>, sqlx::Error> {
         sqlx::query_scalar(
             "SELECT name FROM sqlite_schema WHERE type = 'table' \

@@ -42,3 +42,60 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A copy of the example product (migrations, testdata, accepted snapshots, ladder.toml).
+pub fn example() -> tempfile::TempDir {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let work = tempfile::tempdir().unwrap();
+    for dir in ["migrations", "testdata", "snapshots"] {
+        copy_dir(&root.join(dir), &work.path().join(dir));
+    }
+    std::fs::copy(root.join("ladder.toml"), work.path().join("ladder.toml")).unwrap();
+    work
+}
+
+/// The SQL that brings an empty database of `dialect` to `at`, as a user of that release would
+/// have it: each migration up to `at` followed by its testdata, statement by statement (with
+/// each statement's text, ready to execute).
+pub fn example_statements_up_to(dialect: ladder::Dialect, at: &str) -> Vec<String> {
+    let root = camino::Utf8Path::new(env!("CARGO_MANIFEST_DIR"));
+    let plan = ladder::discover::discover(&root.join("migrations"), Some(&root.join("testdata")))
+        .expect("the example product's plan");
+    let at = ladder::Version::parse(at).expect("a version");
+    let mut statements = Vec::new();
+    for step in plan.steps.iter().filter(|s| s.version <= at) {
+        for script in [step.up_for(dialect), step.testdata_for(dialect)]
+            .into_iter()
+            .flatten()
+        {
+            statements.extend(
+                ladder::sql::split(&script.sql, dialect)
+                    .into_iter()
+                    .map(|s| s.sql),
+            );
+        }
+    }
+    statements
+}
+
+/// Copies the seeded ladder's accepted snapshots to where a `--from` run of a dump at `at`
+/// keeps its own: the same records, those of versions up to `at` now coming from the dump
+/// (`"@version": "dump at <at>"`).
+pub fn copy_snapshots_as_dump(from: &Path, to: &Path, at: &str) {
+    let version = regex::Regex::new(r#""@version": "(\d+)""#).unwrap();
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let text = version.replace_all(&text, |caps: &regex::Captures<'_>| {
+            let v = &caps[1];
+            // Same-length timestamps compare as numbers do.
+            if v.len() == at.len() && v <= at {
+                format!(r#""@version": "dump at {at}""#)
+            } else {
+                caps[0].to_string()
+            }
+        });
+        std::fs::write(to.join(path.file_name().unwrap()), text.as_bytes()).unwrap();
+    }
+}

@@ -29,5 +29,10 @@ lint:
 fmt:
 	$(CARGO) fmt
 
+## ladder against the floor (the same SQL as one plain script) and the peers (psql -f, sqlx
+## migrate run when installed) for N = 100 and 1000, on SQLite and the servers that answer,
+## plus the dump and snapshot of 100,000 rows; prints times, ratios and peak memory, measured
+## in one run, and writes them to target/bench.md.
 bench:
-	@echo "the benchmark is not written yet (issue 6)"; exit 2
+	$(CARGO) build --release --quiet --bin ladder
+	./target/release/ladder bench run --n 100,1000 --db sqlite $(SERVERS) --markdown target/bench.md

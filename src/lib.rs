@@ -12,7 +12,9 @@
 //! # }
 //! ```
 
+pub mod bench;
 pub mod config;
+pub mod corpus;
 pub mod coverage;
 pub mod dialect;
 pub mod discover;

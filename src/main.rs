@@ -46,6 +46,58 @@ enum Command {
     /// shipped), which the upgrade matrix of `run` reports on; with --from-git, propose the
     /// table from git tags instead.
     Releases(ReleasesArgs),
+    /// Benchmarks: generate a synthetic product, or time ladder against the floor (the same SQL
+    /// as one plain script) and the peers (`psql -f`, `sqlx migrate run`).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Write a synthetic product into DIR: N migrations mixing CREATE, ALTER, backfill UPDATEs
+    /// and index changes (with MySQL variants where the SQL differs), and testdata inserting R
+    /// rows per step.
+    Gen {
+        #[arg(long, value_name = "N")]
+        migrations: usize,
+        #[arg(long, value_name = "R", default_value_t = 10)]
+        rows: usize,
+        dir: Utf8PathBuf,
+    },
+    /// Time ladder's full run, the floor and the peers on generated corpora, in one run, and
+    /// print the times, the ratios and peak memory.
+    Run {
+        /// Corpus sizes (migrations), comma-separated.
+        #[arg(
+            long,
+            value_name = "N,N",
+            value_delimiter = ',',
+            default_value = "100,1000"
+        )]
+        n: Vec<usize>,
+        /// Testdata rows per step.
+        #[arg(long, value_name = "R", default_value_t = 10)]
+        rows: usize,
+        /// Database to measure on (repeatable) [default: sqlite].
+        #[arg(long, value_name = "URL")]
+        db: Vec<String>,
+        /// Server to measure on if it answers, skipped with the reason if not (repeatable).
+        #[arg(long, value_name = "URL")]
+        db_if_reachable: Vec<String>,
+        /// Rows of the one-table corpus whose dump and snapshot are timed on SQLite (0: skip).
+        #[arg(long, value_name = "ROWS", default_value_t = 100_000)]
+        big_rows: usize,
+        /// Also write the results as Markdown to FILE.
+        #[arg(long, value_name = "FILE")]
+        markdown: Option<Utf8PathBuf>,
+    },
+    /// The floor: run FILE as one plain script through one connection, in a scratch database.
+    #[command(hide = true)]
+    Floor {
+        #[arg(long, value_name = "URL", default_value = "sqlite")]
+        db: String,
+        file: Utf8PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -150,6 +202,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check(args),
         Command::Lint(args) => lint(args),
         Command::Releases(args) => releases(args),
+        Command::Bench(command) => bench(command),
     };
     ExitCode::from(code as u8)
 }
@@ -205,6 +258,112 @@ fn plan(dirs: Dirs) -> i32 {
         say(line);
     }
     0
+}
+
+fn bench(command: BenchCommand) -> i32 {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            return fail(&Error::Usage(format!(
+                "failed to start the async runtime: {e}"
+            )));
+        }
+    };
+    match command {
+        BenchCommand::Gen {
+            migrations,
+            rows,
+            dir,
+        } => match ladder::corpus::generate(&dir, migrations, rows) {
+            Ok(corpus) => {
+                say(format_args!(
+                    "wrote {dir}: {migrations} migrations, {rows} testdata rows per step ({} files)",
+                    corpus.files
+                ));
+                0
+            }
+            Err(e) => fail(&e),
+        },
+        BenchCommand::Floor { db, file } => {
+            let done = Target::parse(&db)
+                .map(|target| runtime.block_on(ladder::bench::floor(&target, &file)));
+            match done.and_then(|r| r) {
+                Ok(()) => 0,
+                Err(e) => fail(&e),
+            }
+        }
+        BenchCommand::Run {
+            n,
+            rows,
+            mut db,
+            db_if_reachable,
+            big_rows,
+            markdown,
+        } => {
+            let require = std::env::var("LADDER_REQUIRE_SERVERS").is_ok_and(|v| v == "1");
+            for spec in db_if_reachable {
+                let reachable = Target::parse(&spec).and_then(|target| {
+                    runtime.block_on(async {
+                        ladder::engine::Engine::open(&target).await?.close().await
+                    })
+                });
+                match reachable {
+                    Ok(()) => db.push(spec),
+                    Err(e) if !require => say(format_args!(
+                        "skipped: {}: {e}",
+                        ladder::engine::redact_url(&spec)
+                    )),
+                    Err(e) => return fail(&e),
+                }
+            }
+            if db.is_empty() {
+                db.push("sqlite".into());
+            }
+            let exe = std::env::current_exe()
+                .ok()
+                .and_then(|p| Utf8PathBuf::from_path_buf(p).ok());
+            let Some(exe) = exe else {
+                return fail(&Error::Usage("cannot find the ladder binary itself".into()));
+            };
+            let work = match tempfile_dir() {
+                Ok(w) => w,
+                Err(e) => return fail(&e),
+            };
+            let options = ladder::bench::Options {
+                sizes: n,
+                rows,
+                dbs: db,
+                big_rows,
+                exe,
+                work: work.clone(),
+            };
+            let results = runtime.block_on(ladder::bench::run(&options, |line| say(line)));
+            let _ = fs_err::remove_dir_all(&work);
+            match results {
+                Ok(results) => {
+                    let text = results.markdown();
+                    say(&text);
+                    if let Some(path) = markdown
+                        && let Err(e) = fs_err::write(&path, &text)
+                    {
+                        return fail(&Error::Usage(format!("failed to write {path}: {e}")));
+                    }
+                    0
+                }
+                Err(e) => fail(&e),
+            }
+        }
+    }
+}
+
+/// A fresh folder for the benchmark's corpora, under the system's temporary folder.
+fn tempfile_dir() -> Result<Utf8PathBuf, Error> {
+    let dir = std::env::temp_dir().join(format!("ladder-bench-{}", std::process::id()));
+    let dir = Utf8PathBuf::from_path_buf(dir)
+        .map_err(|p| Error::Usage(format!("temporary folder {} is not UTF-8", p.display())))?;
+    fs_err::create_dir_all(&dir)
+        .map_err(|e| Error::Usage(format!("failed to create {dir}: {e}")))?;
+    Ok(dir)
 }
 
 fn releases(args: ReleasesArgs) -> i32 {

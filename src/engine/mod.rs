@@ -246,6 +246,15 @@ impl Engine {
         }
     }
 
+    /// The scratch database's name on a server (`None` for embedded SQLite).
+    pub fn scratch_database(&self) -> Option<&str> {
+        match self {
+            Engine::Sqlite(_) => None,
+            Engine::Postgres(e, _) => Some(e.scratch()),
+            Engine::Mysql(e) => Some(e.scratch()),
+        }
+    }
+
     /// Whether DDL takes part in transactions; MySQL commits it implicitly.
     pub fn transactional_ddl(&self) -> bool {
         !matches!(self, Engine::Mysql(_))

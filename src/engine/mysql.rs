@@ -86,6 +86,10 @@ impl MysqlEngine {
         self
     }
 
+    pub fn scratch(&self) -> &str {
+        &self.scratch
+    }
+
     pub fn describe(&self) -> String {
         format!(
             "{} at {} (scratch database {})",

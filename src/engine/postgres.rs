@@ -82,6 +82,10 @@ impl PostgresEngine {
         self
     }
 
+    pub fn scratch(&self) -> &str {
+        &self.scratch
+    }
+
     pub fn describe(&self) -> String {
         format!(
             "postgres at {} (scratch database {})",

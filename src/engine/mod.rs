@@ -306,6 +306,26 @@ impl Engine {
         each!(self, e => e.dump(table).await.map_err(|e| db_message(&e)))
     }
 
+    /// Like [`Engine::dump`], but only the key columns (the primary key, else every column;
+    /// still named in `order_by`), rendered the same way, in no particular order: cheaper, for
+    /// following records step by step.
+    pub async fn keys(&mut self, table: &str) -> Result<TableDump, String> {
+        each!(self, e => e.keys(table).await.map_err(|e| db_message(&e)))
+    }
+
+    /// Whether the scratch database has triggers: a statement can then write to tables it does
+    /// not name.
+    pub async fn has_triggers(&mut self) -> Result<bool, String> {
+        let sql = match self {
+            Engine::Sqlite(_) => "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'",
+            Engine::Postgres(..) => "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal",
+            Engine::Mysql(_) => {
+                "SELECT count(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()"
+            }
+        };
+        Ok(count_of(&self.query(sql).await?).is_some_and(|n| n > 0))
+    }
+
     /// How many rows `table` has.
     pub async fn count(&mut self, table: &str) -> Result<usize, String> {
         let quoted = match self {
@@ -315,14 +335,7 @@ impl Engine {
         let result = self
             .query(&format!("SELECT count(*) FROM {quoted}"))
             .await?;
-        let value = result.rows.first().and_then(|row| row.first());
-        // Engines give the count as a number, or as exact-numeric text.
-        match value {
-            Some(Value::Number(n)) => n.as_u64().map(|n| n as usize),
-            Some(Value::String(s)) => s.parse().ok(),
-            _ => None,
-        }
-        .ok_or_else(|| format!("count(*) of {table} returned {value:?}"))
+        count_of(&result).ok_or_else(|| format!("count(*) of {table} returned {:?}", result.rows))
     }
 
     /// The normalised schema of the scratch database, tables matching `ignore` left out.
@@ -341,6 +354,16 @@ impl Engine {
     /// Closes the connection and drops the scratch database.
     pub async fn close(self) -> Result<(), Error> {
         each!(self, e => e.close().await)
+    }
+}
+
+/// The single number a `count(*)` query returned: engines give it as a number, or as
+/// exact-numeric text.
+fn count_of(result: &QueryResult) -> Option<usize> {
+    match result.rows.first().and_then(|row| row.first()) {
+        Some(Value::Number(n)) => n.as_u64().and_then(|n| usize::try_from(n).ok()),
+        Some(Value::String(s)) => s.parse().ok(),
+        _ => None,
     }
 }
 

@@ -119,6 +119,15 @@ impl MysqlEngine {
     }
 
     pub async fn dump(&mut self, table: &str) -> Result<TableDump, sqlx::Error> {
+        self.dump_with(table, false).await
+    }
+
+    /// Only the key columns, in no particular order (see [`super::Engine::keys`]).
+    pub async fn keys(&mut self, table: &str) -> Result<TableDump, sqlx::Error> {
+        self.dump_with(table, true).await
+    }
+
+    async fn dump_with(&mut self, table: &str, keys_only: bool) -> Result<TableDump, sqlx::Error> {
         let columns: Vec<(String, String)> = sqlx::query_as(
             "SELECT CAST(COLUMN_NAME AS CHAR), CAST(DATA_TYPE AS CHAR) \
              FROM information_schema.COLUMNS \
@@ -140,6 +149,10 @@ impl MysqlEngine {
         } else {
             pk
         };
+        let mut columns = columns;
+        if keys_only {
+            columns.retain(|(n, _)| order_by.contains(n));
+        }
         let json_columns = self.mariadb_json_columns(table).await?;
         let kinds: Vec<Kind> = columns
             .iter()
@@ -172,7 +185,7 @@ impl MysqlEngine {
         } else {
             select.join(", ")
         };
-        let order_list = if order.is_empty() {
+        let order_list = if order.is_empty() || keys_only {
             String::new()
         } else {
             format!(" ORDER BY {}", order.join(", "))

@@ -147,6 +147,15 @@ impl PostgresEngine {
     }
 
     pub async fn dump(&mut self, name: &str) -> Result<TableDump, sqlx::Error> {
+        self.dump_with(name, false).await
+    }
+
+    /// Only the key columns, in no particular order (see [`super::Engine::keys`]).
+    pub async fn keys(&mut self, name: &str) -> Result<TableDump, sqlx::Error> {
+        self.dump_with(name, true).await
+    }
+
+    async fn dump_with(&mut self, name: &str, keys_only: bool) -> Result<TableDump, sqlx::Error> {
         let (schema, table) = self
             .tables
             .get(name)
@@ -176,6 +185,10 @@ impl PostgresEngine {
         } else {
             pk
         };
+        let mut columns = columns;
+        if keys_only {
+            columns.retain(|(n, _, _)| order_by.contains(n));
+        }
         let kind: HashMap<&str, (&str, &str)> = columns
             .iter()
             .map(|(n, t, c)| (n.as_str(), (t.as_str(), c.as_str())))
@@ -196,7 +209,7 @@ impl PostgresEngine {
         } else {
             select.join(", ")
         };
-        let order_list = if order.is_empty() {
+        let order_list = if order.is_empty() || keys_only {
             String::new()
         } else {
             format!(" ORDER BY {}", order.join(", "))

@@ -51,6 +51,15 @@ impl SqliteEngine {
     }
 
     pub async fn dump(&mut self, table: &str) -> Result<TableDump, sqlx::Error> {
+        self.dump_with(table, false).await
+    }
+
+    /// Only the key columns, in no particular order (see [`super::Engine::keys`]).
+    pub async fn keys(&mut self, table: &str) -> Result<TableDump, sqlx::Error> {
+        self.dump_with(table, true).await
+    }
+
+    async fn dump_with(&mut self, table: &str, keys_only: bool) -> Result<TableDump, sqlx::Error> {
         let info: Vec<(String, i64)> =
             sqlx::query_as("SELECT name, pk FROM pragma_table_info(?) ORDER BY cid")
                 .bind(table)
@@ -64,13 +73,22 @@ impl SqliteEngine {
         } else {
             pk.iter().map(|(name, _)| name.clone()).collect()
         };
+        let columns = if keys_only {
+            order_by.clone()
+        } else {
+            columns
+        };
         let select_list: Vec<String> = columns.iter().map(|c| quote_ident(c)).collect();
         let order_list: Vec<String> = order_by.iter().map(|c| quote_ident(c)).collect();
+        let order = if keys_only {
+            String::new()
+        } else {
+            format!(" ORDER BY {}", order_list.join(", "))
+        };
         let sql = format!(
-            "SELECT {} FROM {} ORDER BY {}",
+            "SELECT {} FROM {}{order}",
             select_list.join(", "),
             quote_ident(table),
-            order_list.join(", ")
         );
         let rows: Vec<SqliteRow> = sqlx::query(AssertSqlSafe(sql))
             .fetch_all(&mut self.conn)

@@ -550,8 +550,50 @@ struct Failing<'a> {
     transaction: bool,
 }
 
-/// Runs a script statement by statement so that a failure can name its line.
+/// Runs a script so that a failure can name its line.
+///
+/// Where a failure can be undone (in a transaction, on an engine whose DDL is transactional) the
+/// whole file goes to the database in one round trip; only if that fails is it rolled back and
+/// run again statement by statement, to find the statement and its line. Elsewhere it runs
+/// statement by statement from the start, so that a failure can say what was applied.
 async fn apply(
+    engine: &mut Engine,
+    script: &Script,
+    transaction: bool,
+    failing: Failing<'_>,
+) -> Result<(), Error> {
+    if transaction && engine.transactional_ddl() && engine.execute("BEGIN").await.is_ok() {
+        match engine.execute(&script.sql).await {
+            Ok(()) => {
+                if let Err(message) = engine.execute("COMMIT").await {
+                    let statements = sql::split(&script.sql, failing.dialect);
+                    let last = statements.len().saturating_sub(1);
+                    let failing = Failing {
+                        transaction,
+                        ..failing
+                    };
+                    return Err(failure(
+                        &failing,
+                        script,
+                        &statements,
+                        last,
+                        message,
+                        false,
+                    ));
+                }
+                return Ok(());
+            }
+            // The rollback's own error would hide the real one; the database is scratch.
+            Err(_) => {
+                let _ = engine.execute("ROLLBACK").await;
+            }
+        }
+    }
+    apply_each(engine, script, transaction, failing).await
+}
+
+/// Runs a script statement by statement.
+async fn apply_each(
     engine: &mut Engine,
     script: &Script,
     transaction: bool,

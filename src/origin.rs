@@ -124,24 +124,23 @@ impl Origins {
         if after != After::Testdata {
             self.triggers = engine.has_triggers().await?;
         }
-        let before = std::mem::take(&mut self.tables);
+        let mut before = std::mem::take(&mut self.tables);
         let mut now = BTreeMap::new();
         let mut reread = Vec::new();
         for table in tables {
-            match before.get(table) {
+            let unchanged = match before.get(table) {
                 Some(state) if !named.contains(&table.to_lowercase()) => {
-                    let count = if self.triggers {
-                        engine.count(table).await?
-                    } else {
-                        state.count
-                    };
-                    if count == state.count {
-                        now.insert(table.clone(), state.clone());
-                    } else {
-                        reread.push(table.clone());
-                    }
+                    !self.triggers || engine.count(table).await? == state.count
                 }
-                _ => reread.push(table.clone()),
+                _ => false,
+            };
+            // Moved, not copied: an unchanged table's keys can be many, and most tables are
+            // unchanged at most steps.
+            match unchanged.then(|| before.remove(table)).flatten() {
+                Some(state) => {
+                    now.insert(table.clone(), state);
+                }
+                None => reread.push(table.clone()),
             }
         }
         let gone: Vec<&String> = before.keys().filter(|t| !tables.contains(t)).collect();

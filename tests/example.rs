@@ -5,18 +5,7 @@ use std::path::Path;
 
 mod common;
 
-use common::{copy_dir, ladder, render};
-
-/// A copy of the example product (migrations, testdata, accepted snapshots, ladder.toml).
-fn example() -> tempfile::TempDir {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let work = tempfile::tempdir().unwrap();
-    for dir in ["migrations", "testdata", "snapshots"] {
-        copy_dir(&root.join(dir), &work.path().join(dir));
-    }
-    std::fs::copy(root.join("ladder.toml"), work.path().join("ladder.toml")).unwrap();
-    work
-}
+use common::{example, ladder, render};
 
 fn edit(path: &Path, from: &str, to: &str) {
     let text = std::fs::read_to_string(path).unwrap();

@@ -173,10 +173,10 @@ fn chart(out: &mut String, outcome: &Outcome) {
                      <title>{}: {} {}: {}</title></rect>\
                      <text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
                     run.dialect,
-                    escape(&step.version.to_string()),
+                    escape(step.version.to_string()),
                     COLOURS[i % COLOURS.len()],
                     run.dialect,
-                    escape(&step.version.to_string()),
+                    escape(step.version.to_string()),
                     escape(&step.name),
                     ms(time),
                     label_width + width + 4.0,
@@ -204,7 +204,7 @@ fn engine(out: &mut String, run: &EngineRun) {
     if let Some(error) = &run.error {
         put(
             out,
-            format_args!("<pre class=\"error\">{}</pre>", escape(&error.to_string())),
+            format_args!("<pre class=\"error\">{}</pre>", escape(error.to_string())),
         );
     }
     if let Some(matrix) = &run.matrix {
@@ -250,7 +250,7 @@ fn matrix_table(out: &mut String, matrix: &Matrix) {
         } else {
             format!(
                 "<td class=\"failed\">FAILED ({})</td>",
-                escape(&r.failed_tables.join(", "))
+                escape(r.failed_tables.join(", "))
             )
         };
         put(

@@ -42,3 +42,34 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A copy of the example product (migrations, testdata, accepted snapshots, ladder.toml).
+pub fn example() -> tempfile::TempDir {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let work = tempfile::tempdir().unwrap();
+    for dir in ["migrations", "testdata", "snapshots"] {
+        copy_dir(&root.join(dir), &work.path().join(dir));
+    }
+    std::fs::copy(root.join("ladder.toml"), work.path().join("ladder.toml")).unwrap();
+    work
+}
+
+/// An external program a test needs (`xmllint`, `chromium`): its path, or `None` after
+/// printing `skipped: …`. With LADDER_REQUIRE_TOOLS=1 (as in CI) a missing tool fails the test.
+pub fn tool(name: &str, package: &str) -> Option<std::path::PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        let why = format!(
+            "{name} is not installed (Debian package {package}; `make test-tools` installs it)"
+        );
+        if std::env::var("LADDER_REQUIRE_TOOLS").is_ok_and(|v| v == "1") {
+            panic!("{why}, and LADDER_REQUIRE_TOOLS=1 requires it");
+        }
+        println!("skipped: {why}");
+    }
+    found
+}

@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 
 mod common;
 
-use common::{copy_dir, example, render, tool};
+use common::{copy_dir, example, render, tool, validates};
 use serde_json::Value;
 
 const RELEASES: [&str; 6] = [
@@ -250,29 +250,6 @@ fn json_report_of_a_failing_run_is_written_and_carries_the_diff() {
     let down = sqlite["down"].as_array().unwrap();
     assert_eq!(down.len(), 17);
     assert_eq!(down[0]["version"], "20241105160003");
-}
-
-/// Validates `xml` against tests/junit.xsd with xmllint; false when xmllint is missing (and
-/// not required).
-fn validates(xml: &str) -> bool {
-    let Some(xmllint) = tool("xmllint", "libxml2-utils") else {
-        return false;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("report.xml");
-    std::fs::write(&file, xml).unwrap();
-    let output = Command::new(xmllint)
-        .args(["--noout", "--schema"])
-        .arg(root().join("tests/junit.xsd"))
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "the JUnit report does not validate:\n{}\n{xml}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    true
 }
 
 #[test]

@@ -20,7 +20,7 @@ body { font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width: 
 h1 .passed { color: #1a7f37; } h1 .failed { color: #cf222e; }
 table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
 th, td { border: 1px solid #d0d7de; padding: 0.3em 0.7em; text-align: left; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 th { background: #f6f8fa; }
 td.ok { background: #dafbe1; color: #116329; }
 td.failed { background: #ffebe9; color: #a40e26; font-weight: bold; }

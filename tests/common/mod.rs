@@ -73,3 +73,26 @@ pub fn tool(name: &str, package: &str) -> Option<std::path::PathBuf> {
     }
     found
 }
+
+/// Validates a JUnit report against tests/junit.xsd with xmllint (failing the test when it does
+/// not validate); false when xmllint is missing and not required.
+pub fn validates(xml: &str) -> bool {
+    let Some(xmllint) = tool("xmllint", "libxml2-utils") else {
+        return false;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.xml");
+    std::fs::write(&file, xml).unwrap();
+    let output = Command::new(xmllint)
+        .args(["--noout", "--schema"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/junit.xsd"))
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "the JUnit report does not validate:\n{}\n{xml}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    true
+}

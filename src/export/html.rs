@@ -274,3 +274,17 @@ fn matrix_table(out: &mut String, matrix: &Matrix) {
 fn put(out: &mut String, args: std::fmt::Arguments<'_>) {
     let _ = writeln!(out, "{args}");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_text_is_escaped() {
+        let html = render(&crate::export::hostile_outcome());
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(html.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp;"));
+        // One bar per step of each engine that ran steps.
+        assert_eq!(html.matches("<rect class=\"bar\"").count(), 2);
+    }
+}

@@ -315,4 +315,23 @@ mod tests {
     fn control_characters_do_not_reach_the_xml() {
         assert_eq!(clean("a\u{1}b\nc"), "a\u{fffd}b\nc");
     }
+
+    #[test]
+    fn hostile_text_is_escaped_and_outcomes_are_counted() {
+        let xml = render(&crate::export::hostile_outcome());
+        assert!(!xml.contains("<script>") && !xml.contains('\u{1}'), "{xml}");
+        assert!(xml.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; ]]&gt;"));
+        assert!(xml.contains(
+            "<testsuites name=\"ladder\" tests=\"5\" failures=\"1\" errors=\"1\" skipped=\"1\">"
+        ));
+        assert!(
+            xml.contains("<testcase classname=\"ladder.sqlite3.steps\" name=\"1 &lt;script&gt;")
+        );
+        assert!(xml.contains(
+            "<testcase classname=\"ladder.postgres\" name=\"run\">\n      <error message=\""
+        ));
+        assert!(xml.contains(
+            "<testcase classname=\"ladder.mysql\" name=\"run\">\n      <skipped message=\""
+        ));
+    }
 }

@@ -275,4 +275,14 @@ mod tests {
         assert_eq!(cell("a|b <script>"), "a\\|b &lt;script&gt;");
         assert_eq!(code("x `y`"), "`` x `y` ``");
     }
+
+    #[test]
+    fn hostile_text_stays_text() {
+        let md = render(&crate::export::hostile_outcome(), Extras::default());
+        // Inside fences, text is shown as it is; outside them no markup gets through.
+        assert!(md.contains("```diff\n-<script>alert"), "{md}");
+        let outside: String = md.split("```").step_by(2).collect();
+        assert!(!outside.contains("<script>"), "{outside}");
+        assert!(outside.contains("&lt;script&gt;"), "{outside}");
+    }
 }

@@ -186,6 +186,58 @@ pub(crate) fn status_word(status: &crate::snapshot::Status) -> &'static str {
     }
 }
 
+/// An outcome with hostile text in every place a report shows text: a failed and a skipped
+/// engine beside one whose snapshot changed.
+#[cfg(test)]
+pub(crate) fn hostile_outcome() -> Outcome {
+    use crate::dialect::Dialect;
+    use crate::snapshot::{Status, TableResult};
+    use crate::version::Version;
+    let evil = "<script>alert(\"x\")</script> & ]]> \u{1}";
+    let step = StepTiming {
+        version: Version::parse("1").expect("1 is a version"),
+        name: evil.into(),
+        migration: Some(Duration::from_micros(1500)),
+        only_for: Vec::new(),
+        testdata: None,
+    };
+    let run = |dialect| EngineRun {
+        dialect,
+        describe: evil.into(),
+        steps: vec![step.clone()],
+        dump_time: Duration::from_millis(1),
+        tables: Vec::new(),
+        error: None,
+        skipped: None,
+        down: None,
+        fresh: None,
+        roundtrips: None,
+        matrix: None,
+        total: Duration::from_millis(3),
+    };
+    let mut changed = run(Dialect::Sqlite3);
+    changed.tables.push(TableResult {
+        table: evil.into(),
+        path: "snapshots/sqlite3/t.snap".into(),
+        rows: 1,
+        status: Status::Changed {
+            diff: format!("-{evil}\n+ok\n"),
+        },
+        accepted: false,
+    });
+    let mut failed = run(Dialect::Postgres);
+    failed.error = Some(Error::Usage(evil.into()));
+    let mut skipped = run(Dialect::Mysql);
+    skipped.steps.clear();
+    skipped.skipped = Some(evil.into());
+    Outcome {
+        runs: vec![changed, failed, skipped],
+        accept: false,
+        snapshots: "snapshots".into(),
+        releases_configured: false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

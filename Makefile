@@ -5,7 +5,7 @@ LADDER_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 LADDER_MYSQL_URL ?= mysql://root@127.0.0.1:3306
 SERVERS = --db-if-reachable $(LADDER_POSTGRES_URL) --db-if-reachable $(LADDER_MYSQL_URL)
 
-.PHONY: migration-test migration-accept test lint fmt bench
+.PHONY: migration-test migration-accept test test-tools lint fmt bench
 
 ## Run the ladder on the example product: embedded SQLite always, plus PostgreSQL and
 ## MariaDB/MySQL when they answer. Fails on any snapshot diff.
@@ -19,8 +19,24 @@ migration-accept:
 ## The whole test suite: lint, then unit tests and integration tests on the real binary (the
 ## server tests use LADDER_POSTGRES_URL / LADDER_MYSQL_URL, default the local servers, and say
 ## `skipped` when none answers; LADDER_REQUIRE_SERVERS=1 makes that a failure).
-test: lint
+test: lint test-tools
 	$(CARGO) test --all-targets
+
+## What the report tests run: xmllint (Debian's libxml2-utils) validates the JUnit report,
+## headless Chromium renders the HTML one. Installed with apt-get when missing and we are root
+## (as in CI); otherwise it says what to install, and those tests print `skipped: …` unless
+## LADDER_REQUIRE_TOOLS=1.
+TEST_TOOLS = xmllint:libxml2-utils chromium:chromium
+test-tools:
+	@missing=""; for t in $(TEST_TOOLS); do \
+	  command -v "$${t%%:*}" >/dev/null 2>&1 || missing="$$missing $${t#*:}"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  echo "test-tools: missing:$$missing; run: sudo apt-get install$$missing"; exit 0; \
+	fi; \
+	echo "test-tools: installing$$missing"; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing >/dev/null
 
 lint:
 	$(CARGO) fmt --check

@@ -21,6 +21,7 @@ pub mod discover;
 pub mod dump;
 pub mod engine;
 pub mod error;
+pub mod export;
 pub mod git;
 pub mod lint;
 pub mod lock;
@@ -426,6 +427,38 @@ impl Ladder {
             dialects.to_vec()
         };
         Ok(lint::lint_plan(&plan, &dialects, newer_than.as_ref()))
+    }
+
+    /// Writes each report of `outcome` (`ladder run --report KIND=FILE`), atomically; the
+    /// Markdown and JSON reports carry the lint findings for the dialects that ran.
+    pub fn write_reports(
+        &self,
+        outcome: &Outcome,
+        reports: &[export::ReportFile],
+    ) -> Result<(), Error> {
+        if reports.is_empty() {
+            return Ok(());
+        }
+        let dialects: std::collections::BTreeSet<Dialect> = outcome
+            .runs
+            .iter()
+            .filter(|r| r.skipped.is_none())
+            .map(|r| r.dialect)
+            .collect();
+        let dialects: Vec<Dialect> = dialects.into_iter().collect();
+        // A report without lint is still worth writing; lint's own errors show in `ladder lint`.
+        let findings = if dialects.is_empty() {
+            None
+        } else {
+            self.lint(&dialects, false).ok()
+        };
+        export::write_all(
+            outcome,
+            reports,
+            export::Extras {
+                lint: findings.as_deref(),
+            },
+        )
     }
 
     /// Reads the folders and builds the ordered plan, touching no database.

@@ -7,6 +7,7 @@ use camino::Utf8PathBuf;
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use ladder::export::ReportFile;
 use ladder::{Config, EXIT_BAD_INPUT, Error, Ladder, Progress, Target, report};
 
 /// Prove that database migrations upgrade safely from every old version, in one pass.
@@ -191,6 +192,12 @@ struct RunArgs {
     /// be a version in the migrations folder.
     #[arg(long, value_name = "VERSION", requires = "from")]
     at: Option<String>,
+    /// Also write a report, whatever the outcome (repeatable): KIND=FILE, where KIND is
+    /// `json` (stable shape, see README), `junit` (JUnit XML for CI test reporters), `markdown`
+    /// (for a pull-request comment or $GITHUB_STEP_SUMMARY) or `html` (one self-contained page
+    /// with a timing chart and the upgrade matrix). Written atomically before ladder exits.
+    #[arg(long, value_name = "KIND=FILE", value_parser = ReportFile::parse)]
+    report: Vec<ReportFile>,
 }
 
 fn main() -> ExitCode {
@@ -616,7 +623,10 @@ fn run(args: RunArgs) -> i32 {
     match outcome {
         Ok(outcome) => {
             let _ = write!(std::io::stdout().lock(), "{outcome}");
-            outcome.exit_code()
+            match ladder.write_reports(&outcome, &args.report) {
+                Ok(()) => outcome.exit_code(),
+                Err(e) => fail(&e).max(outcome.exit_code()),
+            }
         }
         Err(e) => fail(&e),
     }

@@ -572,14 +572,7 @@ async fn apply(
                         transaction,
                         ..failing
                     };
-                    return Err(failure(
-                        &failing,
-                        script,
-                        &statements,
-                        last,
-                        message,
-                        false,
-                    ));
+                    return Err(failure(&failing, script, &statements, last, message, false));
                 }
                 return Ok(());
             }

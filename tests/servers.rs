@@ -403,6 +403,64 @@ fn several_engines_in_one_command() {
     }
 }
 
+/// Reports of a run on every engine: one entry, suite and chart series per engine, passwords
+/// masked.
+#[test]
+fn reports_cover_every_engine() {
+    let (Some(pg), Some(my)) = (server(Kind::Postgres), server(Kind::Mysql)) else {
+        return;
+    };
+    let pg = pg.replacen("://postgres@", "://postgres:hunter2secret@", 1);
+    let out = tempfile::tempdir().unwrap();
+    let file = |kind: &str| out.path().join(format!("report.{kind}"));
+    let spec = |kind: &str| format!("{kind}={}", file(kind).display());
+    let (json, junit, html) = (spec("json"), spec("junit"), spec("html"));
+    let output = ladder(
+        &root(),
+        [
+            "run", "--db", "sqlite", "--db", &pg, "--db", &my, "--report", &json, "--report",
+            &junit, "--report", &html,
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", render(&output));
+    let read = |kind: &str| std::fs::read_to_string(file(kind)).unwrap();
+
+    let json: serde_json::Value = serde_json::from_str(&read("json")).unwrap();
+    assert_eq!(json["passed"], true);
+    let engines = json["engines"].as_array().unwrap();
+    let dialects: Vec<&str> = engines
+        .iter()
+        .map(|e| e["dialect"].as_str().unwrap())
+        .collect();
+    assert_eq!(dialects, ["sqlite3", "postgres", "mysql"]);
+    for engine in engines {
+        assert_eq!(engine["steps"].as_array().unwrap().len(), 17, "{engine}");
+        assert_eq!(engine["matrix"].as_array().unwrap().len(), 6, "{engine}");
+        assert!(engine["total_ms"].as_f64().unwrap() > 0.0);
+    }
+    let where_ = engines[1]["where"].as_str().unwrap();
+    assert!(
+        where_.starts_with("postgres at 127.0.0.1:5432 (scratch database ladder_"),
+        "{where_}"
+    );
+
+    let xml = read("junit");
+    assert_eq!(xml.matches("<testsuite ").count(), 3, "{xml}");
+    assert_eq!(
+        xml.matches("<testcase classname=\"ladder.mysql.steps\"")
+            .count(),
+        17
+    );
+    common::validates(&xml);
+
+    let html = read("html");
+    assert_eq!(html.matches("<rect class=\"bar\"").count(), 3 * 17);
+    assert_eq!(html.matches("<table class=\"matrix\"").count(), 3);
+    for text in [read("json"), xml, html] {
+        assert!(!text.contains("hunter2secret"));
+    }
+}
+
 /// A password in the URL never shows in the output, even when the run fails.
 #[test]
 fn passwords_never_show() {

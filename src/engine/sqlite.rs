@@ -73,11 +73,7 @@ impl SqliteEngine {
         } else {
             pk.iter().map(|(name, _)| name.clone()).collect()
         };
-        let columns = if keys_only {
-            order_by.clone()
-        } else {
-            columns
-        };
+        let columns = if keys_only { order_by.clone() } else { columns };
         let select_list: Vec<String> = columns.iter().map(|c| quote_ident(c)).collect();
         let order_list: Vec<String> = order_by.iter().map(|c| quote_ident(c)).collect();
         let order = if keys_only {

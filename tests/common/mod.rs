@@ -99,3 +99,46 @@ pub fn copy_snapshots_as_dump(from: &Path, to: &Path, at: &str) {
         std::fs::write(to.join(path.file_name().unwrap()), text.as_bytes()).unwrap();
     }
 }
+
+/// An external program a test needs (`xmllint`, `chromium`): its path, or `None` after
+/// printing `skipped: …`. With LADDER_REQUIRE_TOOLS=1 (as in CI) a missing tool fails the test.
+pub fn tool(name: &str, package: &str) -> Option<std::path::PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        let why = format!(
+            "{name} is not installed (Debian package {package}; `make test-tools` installs it)"
+        );
+        if std::env::var("LADDER_REQUIRE_TOOLS").is_ok_and(|v| v == "1") {
+            panic!("{why}, and LADDER_REQUIRE_TOOLS=1 requires it");
+        }
+        println!("skipped: {why}");
+    }
+    found
+}
+
+/// Validates a JUnit report against tests/junit.xsd with xmllint (failing the test when it does
+/// not validate); false when xmllint is missing and not required.
+pub fn validates(xml: &str) -> bool {
+    let Some(xmllint) = tool("xmllint", "libxml2-utils") else {
+        return false;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.xml");
+    std::fs::write(&file, xml).unwrap();
+    let output = Command::new(xmllint)
+        .args(["--noout", "--schema"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/junit.xsd"))
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "the JUnit report does not validate:\n{}\n{xml}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    true
+}

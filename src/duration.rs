@@ -52,7 +52,7 @@ pub fn parse(text: &str) -> Result<Option<Duration>, String> {
 /// A duration as `parse` reads it back: `1s`, `2m`, `1m30s`, `1500ms`.
 pub fn human(duration: Duration) -> String {
     let millis = duration.as_millis();
-    if millis % 1000 != 0 {
+    if !millis.is_multiple_of(1000) {
         return format!("{millis}ms");
     }
     let (h, m, s) = (millis / 3_600_000, millis / 60_000 % 60, millis / 1000 % 60);

@@ -134,6 +134,25 @@ fn snapshot_that_cannot_be_replaced_leaves_no_temporary_file() {
     assert_eq!(files(&snapshots), before, "{text}");
 }
 
+/// In CI (`CI` set) `--accept` is refused before anything runs, and nothing is written.
+#[test]
+fn ci_never_accepts_snapshots() {
+    let work = fixture("new_snapshot");
+    let output = Command::new(env!("CARGO_BIN_EXE_ladder"))
+        .args(["run", "--accept"])
+        .current_dir(work.path())
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    let text = render(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("error: refusing to --accept snapshots in CI (CI is set)"),
+        "{text}"
+    );
+    assert!(!work.path().join("snapshots").exists(), "{text}");
+}
+
 /// A BOM, CRLF line endings and no final newline, in migrations and testdata: read as usual.
 #[test]
 fn bom_crlf_and_no_final_newline() {

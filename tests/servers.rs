@@ -451,7 +451,8 @@ fn interrupt_drops_scratch_database(kind: Kind) {
     let Some(url) = server(kind) else { return };
     let work = fixture("slow");
     let mut child = Command::new(env!("CARGO_BIN_EXE_ladder"))
-        .args(["run", "--db", &url])
+        // --accept: an interrupted run must not write snapshots either.
+        .args(["run", "--accept", "--db", &url])
         .current_dir(work.path())
         .env_remove("CI")
         .stdout(Stdio::piped())
@@ -499,6 +500,10 @@ fn interrupt_drops_scratch_database(kind: Kind) {
     );
     let left = rt.block_on(scratch_databases(kind, &url, &prefix));
     assert_eq!(left, Vec::<String>::new(), "scratch database left behind");
+    assert!(
+        !work.path().join("snapshots").exists(),
+        "an interrupted run wrote snapshots"
+    );
 }
 
 #[test]

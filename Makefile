@@ -5,7 +5,7 @@ LADDER_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 LADDER_MYSQL_URL ?= mysql://root@127.0.0.1:3306
 SERVERS = --db-if-reachable $(LADDER_POSTGRES_URL) --db-if-reachable $(LADDER_MYSQL_URL)
 
-.PHONY: migration-test migration-accept test test-tools lint fmt bench
+.PHONY: migration-test migration-accept test test-tools lint fmt bench fuzz
 
 ## Run the ladder on the example product: embedded SQLite always, plus PostgreSQL and
 ## MariaDB/MySQL when they answer. Fails on any snapshot diff.
@@ -37,6 +37,12 @@ test-tools:
 	fi; \
 	echo "test-tools: installing$$missing"; \
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing >/dev/null
+
+## Property tests of the file-name parser and the statement splitter with many cases
+## (tests/fuzz.rs; `make test` runs 256 per property). FUZZ_CASES bounds the time.
+FUZZ_CASES ?= 20000
+fuzz:
+	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --test fuzz
 
 lint:
 	$(CARGO) fmt --check

@@ -92,6 +92,22 @@ pub enum Error {
         message: String,
     },
 
+    /// A scratch database could not be dropped (the server went away): it is named, to be
+    /// dropped by hand.
+    #[error(
+        "failed to drop the scratch database {database} on {server}: {message}\n  hint: drop it by hand: {drop};"
+    )]
+    Leftover {
+        database: String,
+        server: String,
+        message: String,
+        drop: String,
+    },
+
+    /// A run failed, and cleaning up after it failed too: both are reported.
+    #[error("{0}\nerror: {1}")]
+    Also(Box<Error>, Box<Error>),
+
     #[error("failed to {action} {path}: {source}")]
     Io {
         action: &'static str,
@@ -117,7 +133,9 @@ impl Error {
             | Error::History(_)
             | Error::Down { .. }
             | Error::Roundtrip { .. }
-            | Error::Drift { .. } => EXIT_FAILED,
+            | Error::Drift { .. }
+            | Error::Leftover { .. } => EXIT_FAILED,
+            Error::Also(first, _) => first.exit_code(),
             Error::Interrupted => EXIT_INTERRUPTED,
             Error::Input(_)
             | Error::Config { .. }

@@ -19,6 +19,7 @@ pub mod coverage;
 pub mod dialect;
 pub mod discover;
 pub mod dump;
+pub mod duration;
 pub mod engine;
 pub mod error;
 pub mod export;
@@ -103,7 +104,11 @@ pub struct Ladder {
     handle_signals: bool,
     /// `--from DUMP --at VERSION`: the dump and the version (as given) it is at.
     from: Option<(Utf8PathBuf, String)>,
+    statement_timeout: Option<Duration>,
 }
+
+/// How long one statement may run unless told otherwise (`--statement-timeout`).
+pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(60);
 
 impl Ladder {
     /// The conventional layout under `root`: `migrations/`, `testdata/` (if present) and
@@ -130,6 +135,7 @@ impl Ladder {
             releases: BTreeMap::new(),
             handle_signals: false,
             from: None,
+            statement_timeout: Some(DEFAULT_STATEMENT_TIMEOUT),
         };
         let config = root.join(config::CONFIG_FILE);
         if config.is_file() {
@@ -279,6 +285,14 @@ impl Ladder {
     /// the `ladder` command turns it on.
     pub fn handle_signals(mut self, on: bool) -> Ladder {
         self.handle_signals = on;
+        self
+    }
+
+    /// How long one statement may run before it fails, naming its file and line, as timed out
+    /// (default [`DEFAULT_STATEMENT_TIMEOUT`]; `None`: no limit). Covers every statement ladder
+    /// runs on the scratch database.
+    pub fn statement_timeout(mut self, timeout: Option<Duration>) -> Ladder {
+        self.statement_timeout = timeout;
         self
     }
 
@@ -619,7 +633,7 @@ impl Ladder {
         // Listen before the scratch database exists, so that no signal can kill the process
         // between creating and dropping it.
         let mut interrupt = Interrupt::new(self.handle_signals)?;
-        let mut engine = Engine::open(target).await?;
+        let mut engine = self.open(target).await?;
         run.describe = engine.describe();
         let dialect = engine.dialect();
         progress(Progress::Started {
@@ -659,10 +673,13 @@ impl Ladder {
             climbed = work => climbed,
             () = interrupt.recv() => Err(Error::Interrupted),
         };
-        // The scratch database goes whatever happened on it.
+        // The scratch database goes whatever happened on it; when it cannot, both are said.
         let closed = engine.close().await;
-        let (loaded, climb, schema, down) = climbed?;
-        closed?;
+        let (loaded, climb, schema, down) = match (climbed, closed) {
+            (Ok(climbed), Ok(())) => climbed,
+            (Err(e), Ok(())) | (Ok(_), Err(e)) => return Err(e),
+            (Err(e), Err(cleanup)) => return Err(Error::Also(Box::new(e), Box::new(cleanup))),
+        };
         run.from = loaded;
         run.steps = climb.steps;
         run.dump_time = climb.dump_time;
@@ -690,7 +707,7 @@ impl Ladder {
             run.down = Some(down?);
         }
         if let Some(script) = self.fresh_schema_script(dialect)? {
-            let mut engine = Engine::open(target).await?;
+            let mut engine = self.open(target).await?;
             let loaded = tokio::select! {
                 loaded = async {
                     runner::load_fresh(&mut engine, &script).await?;
@@ -714,7 +731,7 @@ impl Ladder {
             run.fresh = Some(script.path);
         }
         if self.roundtrip {
-            let mut engine = Engine::open(target).await?;
+            let mut engine = self.open(target).await?;
             let checked = tokio::select! {
                 checked = runner::roundtrip(&mut engine, plan, ignore) => checked,
                 () = interrupt.recv() => Err(Error::Interrupted),
@@ -723,6 +740,20 @@ impl Ladder {
             run.roundtrips = Some(checked?);
         }
         Ok(())
+    }
+
+    /// A scratch database on `target`, with the statement timeout set.
+    async fn open(&self, target: &Target) -> Result<Engine, Error> {
+        let mut engine = Engine::open(target).await?;
+        if let Err(message) = engine.set_statement_timeout(self.statement_timeout).await {
+            let _ = engine.close().await;
+            return Err(Error::Connect {
+                action: "set the statement timeout on",
+                target: target.to_string(),
+                message,
+            });
+        }
+        Ok(engine)
     }
 
     /// The fresh-install schema file for `dialect`: `schema.<dialect>.sql` beside `schema.sql`,

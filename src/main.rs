@@ -198,7 +198,15 @@ struct RunArgs {
     /// with a timing chart and the upgrade matrix). Written atomically before ladder exits.
     #[arg(long, value_name = "KIND=FILE", value_parser = ReportFile::parse)]
     report: Vec<ReportFile>,
+    /// How long one statement may run before the run fails, naming its file and line: e.g.
+    /// 500ms, 30s, 2m, 1m30s; 0 for no limit. PostgreSQL and MariaDB stop it themselves
+    /// (MySQL only SELECTs); otherwise ladder closes the connection shortly after.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = ladder::duration::parse)]
+    statement_timeout: Limit,
 }
+
+/// `--statement-timeout`: an alias, so that clap takes `None` (`0`) as a value, not as absent.
+type Limit = Option<std::time::Duration>;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -545,6 +553,7 @@ fn run(args: RunArgs) -> i32 {
             .accept(args.accept)
             .down(args.down)
             .roundtrip(args.roundtrip)
+            .statement_timeout(args.statement_timeout)
             .handle_signals(true),
         Err(e) => return fail(&e),
     };

@@ -379,9 +379,15 @@ fn write_snapshot(path: &Utf8Path, description: &str, body: &str) -> Result<(), 
         fs_err::create_dir_all(parent).map_err(Error::io("create", parent))?;
     }
     let tmp = path.with_extension("snap.tmp");
-    fs_err::write(&tmp, text).map_err(Error::io("write", &tmp))?;
-    fs_err::rename(&tmp, path).map_err(Error::io("write", path))?;
-    Ok(())
+    let written = std::fs::write(&tmp, text)
+        .map_err(Error::io("write", &tmp))
+        .and_then(|()| std::fs::rename(&tmp, path).map_err(Error::io("write", path)));
+    if written.is_err() {
+        // A half-written temporary file (disk full) or one that could not take the snapshot's
+        // place is not left behind.
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 fn diff(old: &str, new: &str, path: &Utf8Path) -> String {
@@ -408,6 +414,32 @@ fn diff(old: &str, new: &str, path: &Utf8Path) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_snapshot_that_cannot_be_written_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = Utf8Path::from_path(dir.path()).expect("utf-8 temp path");
+        // A non-empty folder where the snapshot goes: the rename fails, for root too.
+        let path = root.join("users.snap");
+        fs_err::create_dir_all(path.join("keep")).expect("mkdir");
+        let err = write_snapshot(&path, "users", "[]").expect_err("the rename fails");
+        assert!(
+            err.to_string()
+                .starts_with(&format!("failed to write {path}: ")),
+            "{err}"
+        );
+        assert!(!root.join("users.snap.tmp").exists());
+        // A folder where the temporary file goes: the write fails, and the folder stays.
+        let path = root.join("posts.snap");
+        fs_err::create_dir_all(root.join("posts.snap.tmp")).expect("mkdir");
+        let err = write_snapshot(&path, "posts", "[]").expect_err("the write fails");
+        assert!(
+            err.to_string()
+                .starts_with(&format!("failed to write {root}/posts.snap.tmp: ")),
+            "{err}"
+        );
+        assert!(!path.exists());
+    }
 
     fn items(dumps: &[TableDump], redactions: &Redactions) -> Vec<Item> {
         dumps

@@ -244,13 +244,18 @@ fn mysql_migration_failing_half_way_says_what_was_applied() {
     );
 }
 
-/// Two runs against one server at the same time both pass and leave nothing behind.
-fn concurrent_runs(kind: Kind) {
-    let Some(url) = server(kind) else { return };
-    let children: Vec<_> = (0..2)
+/// Eight runs at the same time, each on PostgreSQL and MariaDB/MySQL at once, all pass and leave
+/// no scratch database behind.
+#[test]
+fn eight_concurrent_runs_on_postgres_and_mysql() {
+    let (Some(pg), Some(my)) = (server(Kind::Postgres), server(Kind::Mysql)) else {
+        return;
+    };
+    let started = Instant::now();
+    let children: Vec<_> = (0..8)
         .map(|_| {
             Command::new(env!("CARGO_BIN_EXE_ladder"))
-                .args(["run", "--db", &url])
+                .args(["run", "--db", &pg, "--db", &my])
                 .current_dir(root())
                 .env_remove("CI")
                 .stdout(Stdio::piped())
@@ -262,22 +267,182 @@ fn concurrent_runs(kind: Kind) {
     let pids: Vec<u32> = children.iter().map(|c| c.id()).collect();
     for child in children {
         let output = child.wait_with_output().unwrap();
-        assert_eq!(output.status.code(), Some(0), "{}", render(&output));
+        let text = render(&output);
+        assert_eq!(output.status.code(), Some(0), "{text}");
+        for dialect in ["postgres", "mysql"] {
+            assert!(
+                text.contains(&format!("ok: {dialect}: 17 migrations")),
+                "{text}"
+            );
+        }
     }
+    eprintln!(
+        "8 concurrent runs on 2 servers took {:?}",
+        started.elapsed()
+    );
+    let rt = runtime();
     for pid in pids {
-        let left = runtime().block_on(scratch_databases(kind, &url, &format!("ladder_{pid}_")));
-        assert!(left.is_empty(), "left behind: {left:?}");
+        let prefix = format!("ladder_{pid}_");
+        for (kind, url) in [(Kind::Postgres, &pg), (Kind::Mysql, &my)] {
+            let left = rt.block_on(scratch_databases(kind, url, &prefix));
+            assert!(left.is_empty(), "left behind on {kind:?}: {left:?}");
+        }
     }
 }
 
-#[test]
-fn two_concurrent_runs_on_postgres() {
-    concurrent_runs(Kind::Postgres);
+/// Starts the binary on a copy of the `slow` fixture (a migration that sleeps for 60 s) against
+/// `url`; returns the child and the prefix of its scratch databases.
+fn spawn_slow(url: &str, extra: &[&str]) -> (std::process::Child, String, tempfile::TempDir) {
+    let work = fixture("slow");
+    let child = Command::new(env!("CARGO_BIN_EXE_ladder"))
+        .args(["run", "--db", url])
+        .args(extra)
+        .current_dir(work.path())
+        .env_remove("CI")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let prefix = format!("ladder_{}_", child.id());
+    (child, prefix, work)
+}
+
+/// A statement that runs past `--statement-timeout` fails naming its file, line and statement,
+/// long before it would have ended; the scratch database is dropped.
+fn statement_timeout_names_the_statement(kind: Kind) {
+    let Some(url) = server(kind) else { return };
+    let started = Instant::now();
+    let (child, prefix, _work) = spawn_slow(&url, &["--statement-timeout", "1s"]);
+    let output = child.wait_with_output().unwrap();
+    let text = render(&output);
+    // The statement sleeps for 60 s; a generous bound that only a hang would break.
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    let dialect = kind.dialect();
+    assert!(
+        text.contains(&format!(
+            "migrations/2_slow.{dialect}.up.sql:1: statement 1 of 1 failed on {dialect}: \
+             timed out after 1s"
+        )),
+        "{text}"
+    );
+    let left = runtime().block_on(scratch_databases(kind, &url, &prefix));
+    assert_eq!(left, Vec::<String>::new(), "scratch database left behind");
 }
 
 #[test]
-fn two_concurrent_runs_on_mysql() {
-    concurrent_runs(Kind::Mysql);
+fn statement_timeout_on_postgres() {
+    statement_timeout_names_the_statement(Kind::Postgres);
+}
+
+#[test]
+fn statement_timeout_on_mysql() {
+    statement_timeout_names_the_statement(Kind::Mysql);
+}
+
+/// The server ends ladder's connection mid-statement (an administrator, a failover): the run
+/// fails at once naming the statement, and ladder still drops the scratch database.
+fn server_kills_the_connection(kind: Kind) {
+    let Some(url) = server(kind) else { return };
+    let (mut child, prefix, _work) = spawn_slow(&url, &[]);
+    let rt = runtime();
+    let started = Instant::now();
+    let killed = rt.block_on(async {
+        loop {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the slow statement never started"
+            );
+            let pattern = format!("{prefix}%");
+            let killed: Vec<i64> = match kind {
+                Kind::Postgres => {
+                    let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+                    // Found first, ended second: in one query the planner may call
+                    // pg_terminate_backend before the filter, on this very connection.
+                    let pids: Vec<i32> = sqlx::query_scalar(
+                        "SELECT pid FROM pg_stat_activity WHERE datname LIKE $1 \
+                         AND query LIKE 'SELECT pg_sleep%' AND state = 'active'",
+                    )
+                    .bind(pattern)
+                    .fetch_all(&mut conn)
+                    .await
+                    .unwrap();
+                    for pid in &pids {
+                        sqlx::query("SELECT pg_terminate_backend($1)")
+                            .bind(pid)
+                            .execute(&mut conn)
+                            .await
+                            .unwrap();
+                    }
+                    pids.into_iter().map(i64::from).collect()
+                }
+                Kind::Mysql => {
+                    let mut conn = sqlx::MySqlConnection::connect(&url).await.unwrap();
+                    let ids: Vec<i64> = sqlx::query_scalar(
+                        "SELECT CAST(ID AS SIGNED) FROM information_schema.PROCESSLIST \
+                         WHERE DB LIKE ? AND INFO LIKE 'SELECT SLEEP(%'",
+                    )
+                    .bind(pattern)
+                    .fetch_all(&mut conn)
+                    .await
+                    .unwrap();
+                    for id in &ids {
+                        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("KILL {id}")))
+                            .execute(&mut conn)
+                            .await
+                            .unwrap();
+                    }
+                    ids
+                }
+            };
+            if !killed.is_empty() {
+                break killed;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    assert_eq!(killed.len(), 1, "{killed:?}");
+    let ended = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            ended.elapsed() < Duration::from_secs(30),
+            "ladder hung after the server ended its connection"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let output = child.wait_with_output().unwrap();
+    let text = render(&output);
+    assert_eq!(status.code(), Some(1), "{text}");
+    let dialect = kind.dialect();
+    assert!(
+        text.contains(&format!(
+            "migrations/2_slow.{dialect}.up.sql:1: statement 1 of 1 failed on {dialect}: "
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("reached 1; failed applying 2 (slow)"),
+        "{text}"
+    );
+    let left = rt.block_on(scratch_databases(kind, &url, &prefix));
+    assert_eq!(left, Vec::<String>::new(), "scratch database left behind");
+}
+
+#[test]
+fn server_kills_the_connection_on_postgres() {
+    server_kills_the_connection(Kind::Postgres);
+}
+
+#[test]
+fn server_kills_the_connection_on_mysql() {
+    server_kills_the_connection(Kind::Mysql);
 }
 
 /// Ctrl-C in the middle of a long statement: the run stops at once, exits 130, and the scratch
@@ -286,7 +451,8 @@ fn interrupt_drops_scratch_database(kind: Kind) {
     let Some(url) = server(kind) else { return };
     let work = fixture("slow");
     let mut child = Command::new(env!("CARGO_BIN_EXE_ladder"))
-        .args(["run", "--db", &url])
+        // --accept: an interrupted run must not write snapshots either.
+        .args(["run", "--accept", "--db", &url])
         .current_dir(work.path())
         .env_remove("CI")
         .stdout(Stdio::piped())
@@ -334,6 +500,10 @@ fn interrupt_drops_scratch_database(kind: Kind) {
     );
     let left = rt.block_on(scratch_databases(kind, &url, &prefix));
     assert_eq!(left, Vec::<String>::new(), "scratch database left behind");
+    assert!(
+        !work.path().join("snapshots").exists(),
+        "an interrupted run wrote snapshots"
+    );
 }
 
 #[test]

@@ -7,7 +7,7 @@ mod sqlite;
 
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -269,9 +269,53 @@ impl Engine {
         }
     }
 
-    /// Runs one statement; the error is the database's own message.
+    /// Stops any later statement that runs longer than `timeout` (`None`: no limit): the
+    /// server's own timeout where it has one, SQLite's progress handler, and a client-side
+    /// clock that gives up the connection when neither stopped the statement in time.
+    pub async fn set_statement_timeout(&mut self, timeout: Option<Duration>) -> Result<(), String> {
+        match self {
+            Engine::Sqlite(e) => {
+                e.set_statement_timeout(timeout);
+                Ok(())
+            }
+            Engine::Postgres(e, _) => e.set_statement_timeout(timeout).await,
+            Engine::Mysql(e) => e.set_statement_timeout(timeout).await,
+        }
+        .map_err(|e| db_message(&e))
+    }
+
+    pub fn statement_timeout(&self) -> Option<Duration> {
+        each!(self, e => e.statement_timeout())
+    }
+
+    /// Runs one statement; the error is the database's own message, or that the statement
+    /// timed out.
     pub async fn execute(&mut self, sql: &str) -> Result<(), String> {
-        each!(self, e => e.execute(sql).await.map_err(|e| db_message(&e)))
+        let limit = self.statement_timeout();
+        let started = Instant::now();
+        let run = async { each!(self, e => e.execute(sql).await) };
+        let done = match limit {
+            Some(limit) => match tokio::time::timeout(limit + CLIENT_GRACE, run).await {
+                Ok(done) => done,
+                Err(_) => return Err(self.gave_up(limit)),
+            },
+            None => run.await,
+        };
+        judge(done, started, limit)
+    }
+
+    /// The client-side clock ran out: the connection is mid-statement, so it is given up
+    /// (SQLite's own is interrupted by its progress handler instead).
+    fn gave_up(&mut self, limit: Duration) -> String {
+        match self {
+            Engine::Sqlite(_) => {}
+            Engine::Postgres(e, _) => e.abandon(),
+            Engine::Mysql(e) => e.abandon(),
+        }
+        timed_out(
+            limit,
+            "the server did not stop it; ladder closed the connection",
+        )
     }
 
     /// Runs `COPY … FROM stdin` with its rows (a PostgreSQL dump's data); the error is the
@@ -341,7 +385,17 @@ impl Engine {
     /// The normalised schema of the scratch database, tables matching `ignore` left out.
     /// Runs a read-only query (step checks and step queries) and returns its rows.
     pub async fn query(&mut self, sql: &str) -> Result<QueryResult, String> {
-        each!(self, e => e.query(sql).await.map_err(|e| db_message(&e)))
+        let limit = self.statement_timeout();
+        let started = Instant::now();
+        let run = async { each!(self, e => e.query(sql).await) };
+        let done = match limit {
+            Some(limit) => match tokio::time::timeout(limit + CLIENT_GRACE, run).await {
+                Ok(done) => done,
+                Err(_) => return Err(self.gave_up(limit)),
+            },
+            None => run.await,
+        };
+        judge(done, started, limit)
     }
 
     pub async fn schema(
@@ -365,6 +419,40 @@ fn count_of(result: &QueryResult) -> Option<usize> {
         Some(Value::String(s)) => s.parse().ok(),
         _ => None,
     }
+}
+
+/// How long past the statement timeout the client waits for the server to stop the statement
+/// itself before it gives up the connection.
+const CLIENT_GRACE: Duration = Duration::from_secs(2);
+
+/// A statement that ran as long as the limit timed out, whatever the server answered in the
+/// end: stopped by its own timeout, interrupted, or (MySQL's `SLEEP`) returning normally.
+fn judge<T>(
+    done: Result<T, sqlx::Error>,
+    started: Instant,
+    limit: Option<Duration>,
+) -> Result<T, String> {
+    let over = limit.filter(|limit| started.elapsed() >= *limit);
+    match (done, over) {
+        (Ok(value), None) => Ok(value),
+        (Err(e), None) => Err(db_message(&e)),
+        (Ok(_), Some(limit)) => Err(timed_out(limit, "")),
+        (Err(e), Some(limit)) => Err(timed_out(limit, &db_message(&e))),
+    }
+}
+
+/// What a failure says about a statement that ran past `--statement-timeout`.
+fn timed_out(limit: Duration, detail: &str) -> String {
+    let limit = crate::duration::human(limit);
+    let detail = if detail.is_empty() {
+        String::new()
+    } else {
+        format!(" ({detail})")
+    };
+    format!(
+        "timed out after {limit}{detail}\n  hint: a statement may run for --statement-timeout \
+         (now {limit}); raise it, or pass 0 for no limit"
+    )
 }
 
 /// The database's own words for an error, without sqlx's wrapping.

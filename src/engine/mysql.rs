@@ -4,6 +4,7 @@
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlRow};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Row};
 use std::str::FromStr;
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -15,7 +16,10 @@ use crate::schema::{Column, ForeignKey, Index, Schema, Table, strip_outer_parens
 pub struct MysqlEngine {
     /// Connected without a default database; used only to create and drop the scratch one.
     admin: MySqlConnection,
+    /// To connect again and drop the scratch database when the server dropped `admin`.
+    admin_options: MySqlConnectOptions,
     conn: Option<MySqlConnection>,
+    timeout: Option<Duration>,
     scratch: String,
     server: String,
     flavour: &'static str,
@@ -50,7 +54,9 @@ impl MysqlEngine {
             .map_err(connect_error("create a scratch database on", &server))?;
         let mut engine = MysqlEngine {
             admin,
+            admin_options: options.clone(),
             conn: None,
+            timeout: None,
             scratch,
             server,
             flavour,
@@ -99,6 +105,39 @@ impl MysqlEngine {
 
     fn conn(&mut self) -> Result<&mut MySqlConnection, sqlx::Error> {
         self.conn.as_mut().ok_or(sqlx::Error::PoolClosed)
+    }
+
+    /// Makes the server stop any later statement that runs longer than `timeout`: all of them
+    /// on MariaDB (`max_statement_time`), SELECTs only on MySQL (`max_execution_time`); the
+    /// engine's client-side clock covers the rest.
+    pub async fn set_statement_timeout(
+        &mut self,
+        timeout: Option<Duration>,
+    ) -> Result<(), sqlx::Error> {
+        self.timeout = timeout;
+        let millis = timeout.map_or(0, |t| t.as_millis());
+        let set = if self.flavour == "mariadb" {
+            format!(
+                "SET SESSION max_statement_time = {}.{:03}",
+                millis / 1000,
+                millis % 1000
+            )
+        } else {
+            format!("SET SESSION max_execution_time = {millis}")
+        };
+        self.execute(&set).await
+    }
+
+    pub fn statement_timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// Gives up the scratch connection, which is mid-statement and cannot be trusted; [`close`]
+    /// still ends its statement (KILL) and drops the database.
+    ///
+    /// [`close`]: Self::close
+    pub fn abandon(&mut self) {
+        self.conn = None;
     }
 
     pub async fn execute(&mut self, sql: &str) -> Result<(), sqlx::Error> {
@@ -520,16 +559,38 @@ impl MysqlEngine {
                 .execute(&mut self.admin)
                 .await;
         }
-        let drop = format!("DROP DATABASE IF EXISTS {}", quote(&self.scratch));
-        let dropped = sqlx::raw_sql(AssertSqlSafe(drop))
-            .execute(&mut self.admin)
-            .await
-            .map(|_| ());
+        let mut dropped = self.drop_scratch().await;
+        if dropped.is_err() {
+            // The server may have dropped the admin connection too (a restart): connect again.
+            match super::with_timeout(self.admin_options.connect(), "connect to", &self.server)
+                .await
+            {
+                Ok(admin) => {
+                    let _ = std::mem::replace(&mut self.admin, admin).close().await;
+                    dropped = self.drop_scratch().await;
+                }
+                Err(e) => dropped = Err(e.to_string()),
+            }
+        }
         let _ = self.admin.close().await;
         if let Some(container) = self.container.take() {
             container.remove().await;
         }
-        dropped.map_err(connect_error("drop the scratch database on", &self.server))
+        dropped.map_err(|message| Error::Leftover {
+            database: self.scratch.clone(),
+            server: self.server.clone(),
+            message,
+            drop: format!("DROP DATABASE {}", quote(&self.scratch)),
+        })
+    }
+
+    async fn drop_scratch(&mut self) -> Result<(), String> {
+        let drop = format!("DROP DATABASE IF EXISTS {}", quote(&self.scratch));
+        sqlx::raw_sql(AssertSqlSafe(drop))
+            .execute(&mut self.admin)
+            .await
+            .map(|_| ())
+            .map_err(|e| super::db_message(&e))
     }
 }
 

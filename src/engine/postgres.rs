@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::str::FromStr;
+use std::time::Duration;
 
 use serde_json::Value;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
@@ -20,7 +21,10 @@ pub struct PostgresEngine {
     /// A connection to the database named in the URL, used only to create and drop the scratch
     /// database: ladder never writes into a database it did not create.
     admin: PgConnection,
+    /// To connect again and drop the scratch database when the server dropped `admin`.
+    admin_options: PgConnectOptions,
     conn: Option<PgConnection>,
+    timeout: Option<Duration>,
     scratch: String,
     server: String,
     /// Table name as reported → (schema, table).
@@ -48,7 +52,9 @@ impl PostgresEngine {
             .map_err(connect_error("create a scratch database on", &server))?;
         let mut engine = PostgresEngine {
             admin,
+            admin_options,
             conn: None,
+            timeout: None,
             scratch,
             server,
             tables: HashMap::new(),
@@ -97,6 +103,33 @@ impl PostgresEngine {
         self.conn.as_mut().ok_or(sqlx::Error::PoolClosed)
     }
 
+    /// Makes the server cancel any later statement that runs longer than `timeout`.
+    pub async fn set_statement_timeout(
+        &mut self,
+        timeout: Option<Duration>,
+    ) -> Result<(), sqlx::Error> {
+        self.timeout = timeout;
+        self.apply_timeout().await
+    }
+
+    async fn apply_timeout(&mut self) -> Result<(), sqlx::Error> {
+        let millis = self.timeout.map_or(0, |t| t.as_millis());
+        self.execute(&format!("SET statement_timeout = {millis}"))
+            .await
+    }
+
+    pub fn statement_timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// Gives up the scratch connection, which is mid-statement and cannot be trusted; [`close`]
+    /// still drops the database (ending the statement's session).
+    ///
+    /// [`close`]: Self::close
+    pub fn abandon(&mut self) {
+        self.conn = None;
+    }
+
     pub async fn execute(&mut self, sql: &str) -> Result<(), sqlx::Error> {
         sqlx::raw_sql(AssertSqlSafe(sql))
             .execute(self.conn()?)
@@ -119,7 +152,8 @@ impl PostgresEngine {
     /// Undoes the `SET`s of a loaded dump (pg_dump empties `search_path`), back to ladder's own.
     pub async fn restore_session(&mut self) -> Result<(), sqlx::Error> {
         self.execute("RESET ALL").await?;
-        self.execute(SESSION_SETUP).await
+        self.execute(SESSION_SETUP).await?;
+        self.apply_timeout().await
     }
 
     pub async fn tables(&mut self) -> Result<Vec<String>, sqlx::Error> {
@@ -423,10 +457,36 @@ impl PostgresEngine {
         if let Some(conn) = self.conn.take() {
             let _ = tokio::time::timeout(super::CLOSE_TIMEOUT, conn.close()).await;
         }
+        let mut dropped = self.drop_scratch().await;
+        if dropped.is_err() {
+            // The server may have dropped the admin connection too (a restart): connect again.
+            match super::with_timeout(self.admin_options.connect(), "connect to", &self.server)
+                .await
+            {
+                Ok(admin) => {
+                    let _ = std::mem::replace(&mut self.admin, admin).close().await;
+                    dropped = self.drop_scratch().await;
+                }
+                Err(e) => dropped = Err(e.to_string()),
+            }
+        }
+        let _ = self.admin.close().await;
+        if let Some(container) = self.container.take() {
+            container.remove().await;
+        }
+        dropped.map_err(|e| Error::Leftover {
+            database: self.scratch.clone(),
+            server: self.server.clone(),
+            message: e,
+            drop: format!("DROP DATABASE {}", quote_ident(&self.scratch)),
+        })
+    }
+
+    async fn drop_scratch(&mut self) -> Result<(), String> {
         let name = quote_ident(&self.scratch);
         // WITH (FORCE) (PostgreSQL 13+) also ends sessions a failed run left behind.
         let forced = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-        let dropped = match sqlx::raw_sql(AssertSqlSafe(forced))
+        match sqlx::raw_sql(AssertSqlSafe(forced))
             .execute(&mut self.admin)
             .await
         {
@@ -434,13 +494,9 @@ impl PostgresEngine {
             Err(_) => sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}")))
                 .execute(&mut self.admin)
                 .await
-                .map(|_| ()),
-        };
-        let _ = self.admin.close().await;
-        if let Some(container) = self.container.take() {
-            container.remove().await;
+                .map(|_| ())
+                .map_err(|e| super::db_message(&e)),
         }
-        dropped.map_err(connect_error("drop the scratch database on", &self.server))
     }
 }
 

@@ -1,6 +1,8 @@
 //! Embedded SQLite, in memory: the default engine, with nothing to install.
 
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteRow, SqliteValueRef};
@@ -12,7 +14,14 @@ use crate::schema::{Column, ForeignKey, Index, Schema, Table, strip_outer_parens
 
 pub struct SqliteEngine {
     conn: SqliteConnection,
+    /// When the running statement must stop; SQLite's progress handler checks it, since SQLite
+    /// has no statement timeout of its own and the statement runs on sqlx's worker thread.
+    deadline: Arc<Mutex<Option<Instant>>>,
+    timeout: Option<Duration>,
 }
+
+/// SQLite virtual-machine steps between two looks at the deadline.
+const PROGRESS_STEPS: i32 = 10_000;
 
 impl SqliteEngine {
     pub async fn open() -> Result<SqliteEngine, Error> {
@@ -25,15 +34,51 @@ impl SqliteEngine {
         let options = SqliteConnectOptions::from_str("sqlite::memory:")
             .map_err(connect_err)?
             .foreign_keys(true);
-        let conn = options.connect().await.map_err(connect_err)?;
-        Ok(SqliteEngine { conn })
+        let mut conn = options.connect().await.map_err(connect_err)?;
+        let deadline: Arc<Mutex<Option<Instant>>> = Arc::default();
+        let watched = Arc::clone(&deadline);
+        conn.lock_handle()
+            .await
+            .map_err(connect_err)?
+            .set_progress_handler(PROGRESS_STEPS, move || {
+                // Returning false interrupts the statement ("interrupted").
+                let deadline = *watched.lock().unwrap_or_else(|p| p.into_inner());
+                deadline.is_none_or(|d| Instant::now() < d)
+            });
+        Ok(SqliteEngine {
+            conn,
+            deadline,
+            timeout: None,
+        })
+    }
+
+    /// Interrupts any later statement that runs longer than `timeout`.
+    pub fn set_statement_timeout(&mut self, timeout: Option<Duration>) {
+        self.timeout = timeout;
+    }
+
+    pub fn statement_timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// Starts the clock of the statement about to run. A statement abandoned half-way (Ctrl-C)
+    /// leaves it running, so that it is still interrupted in time.
+    fn arm(&self) {
+        *self.deadline.lock().unwrap_or_else(|p| p.into_inner()) =
+            self.timeout.map(|t| Instant::now() + t);
+    }
+
+    fn disarm(&self) {
+        *self.deadline.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
     pub async fn execute(&mut self, sql: &str) -> Result<(), sqlx::Error> {
-        sqlx::raw_sql(AssertSqlSafe(sql))
+        self.arm();
+        let done = sqlx::raw_sql(AssertSqlSafe(sql))
             .execute(&mut self.conn)
-            .await?;
-        Ok(())
+            .await;
+        self.disarm();
+        done.map(|_| ())
     }
 
     /// Undoes what a `.dump` leaves behind: it turns foreign keys off.
@@ -107,9 +152,12 @@ impl SqliteEngine {
 
     pub async fn query(&mut self, sql: &str) -> Result<QueryResult, sqlx::Error> {
         use sqlx::Column;
-        let rows: Vec<SqliteRow> = sqlx::query(AssertSqlSafe(super::bare_query(sql)))
+        self.arm();
+        let rows = sqlx::query(AssertSqlSafe(super::bare_query(sql)))
             .fetch_all(&mut self.conn)
-            .await?;
+            .await;
+        self.disarm();
+        let rows: Vec<SqliteRow> = rows?;
         let columns: Vec<String> = rows.first().map_or_else(Vec::new, |row| {
             row.columns().iter().map(|c| c.name().to_string()).collect()
         });

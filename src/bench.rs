@@ -54,11 +54,22 @@ pub struct Row {
     pub sqlx: Result<Measure, String>,
 }
 
+/// Every engine in one `ladder run` (they run concurrently), at one corpus size.
+#[derive(Debug, Clone)]
+pub struct Together {
+    pub migrations: usize,
+    pub engines: usize,
+    pub all: Measure,
+    /// The slowest engine's own run.
+    pub slowest: Duration,
+}
+
 /// Everything one `ladder bench` run measured.
 #[derive(Debug, Clone)]
 pub struct Results {
     pub rows_per_step: usize,
     pub rows: Vec<Row>,
+    pub together: Vec<Together>,
     /// The big dump on SQLite: rows, and the whole `ladder run`.
     pub big: Option<(usize, Measure)>,
     pub machine: String,
@@ -67,7 +78,8 @@ pub struct Results {
 /// Runs every measurement. Each contender must succeed: a failing one is an error that says
 /// which and shows its output.
 pub async fn run(options: &Options, mut say: impl FnMut(&str)) -> Result<Results, Error> {
-    let mut rows = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
+    let mut together = Vec::new();
     for &n in &options.sizes {
         let dir = options.work.join(format!("corpus-{n}"));
         let _ = fs_err::remove_dir_all(&dir);
@@ -76,6 +88,25 @@ pub async fn run(options: &Options, mut say: impl FnMut(&str)) -> Result<Results
             let target = Target::parse(db)?;
             say(&format!("bench: {n} migrations on {target}"));
             rows.push(measure_engine(options, &dir, n, db, &target).await?);
+        }
+        if options.dbs.len() > 1 {
+            say(&format!("bench: {n} migrations on every engine at once"));
+            let mut args = vec!["run"];
+            for db in &options.dbs {
+                args.extend(["--db", db.as_str()]);
+            }
+            let slowest = rows
+                .iter()
+                .filter(|r| r.migrations == n)
+                .map(|r| r.ladder.time)
+                .max()
+                .unwrap_or_default();
+            together.push(Together {
+                migrations: n,
+                engines: options.dbs.len(),
+                all: child(&options.exe, &dir, &args)?,
+                slowest,
+            });
         }
     }
     let big = if options.big_rows > 0 {
@@ -97,6 +128,7 @@ pub async fn run(options: &Options, mut say: impl FnMut(&str)) -> Result<Results
     Ok(Results {
         rows_per_step: options.rows,
         rows,
+        together,
         big,
         machine: machine(),
     })
@@ -387,6 +419,18 @@ impl Results {
                 ratio(row.ladder.time, row.floor.time),
                 mb(row.ladder.peak),
                 mb(row.floor.peak),
+            );
+        }
+        for t in &self.together {
+            let _ = writeln!(
+                out,
+                "\nAll {} engines in one `ladder run --db … --db …` ({} migrations, concurrently): \
+                 {}, against {} for the slowest engine alone (ratio {}).",
+                t.engines,
+                t.migrations,
+                secs(t.all.time),
+                secs(t.slowest),
+                ratio(t.all.time, t.slowest)
             );
         }
         if let Some((rows, m)) = &self.big {

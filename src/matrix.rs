@@ -146,12 +146,8 @@ pub fn matrix(
                 .and_then(Value::as_str)
                 .and_then(Origin::parse)?;
             let version = origin.users_version()?;
-            Some(
-                releases
-                    .iter()
-                    .position(|r| *version <= r.version)
-                    .unwrap_or(releases.len()),
-            )
+            // Releases are sorted: the first whose last version is at or after the record's.
+            Some(releases.partition_point(|r| r.version < *version))
         };
         let key_of = |record: &Value| -> String {
             let mut key = vec![record.get(VERSION_KEY).cloned().unwrap_or(Value::Null)];

@@ -177,6 +177,11 @@ impl Origins {
         Ok(())
     }
 
+    /// The tables known after the last step, by name.
+    pub fn tables(&self) -> Vec<String> {
+        self.tables.keys().cloned().collect()
+    }
+
     /// The origin of each row of a final dump, in row order (`None` for a row the tracker never
     /// saw, e.g. a table it was not asked about).
     pub fn of(&self, dump: &TableDump) -> Vec<Option<Origin>> {

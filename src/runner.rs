@@ -323,27 +323,20 @@ async fn follow(
 ) -> Result<(), String> {
     // Testdata rarely changes which tables exist; when its text cannot, the tables known after
     // the migration stand.
-    let tables: Vec<String> = if after == After::Testdata && !may_change_tables(&script.sql) {
-        origins.tables()
-    } else {
-        engine
-            .tables()
-            .await?
-            .into_iter()
-            .filter(|t| !ignore(t))
-            .collect()
-    };
+    let tables: Vec<String> =
+        if after == After::Testdata && !crate::origin::may_change_tables(&script.sql) {
+            origins.tables()
+        } else {
+            engine
+                .tables()
+                .await?
+                .into_iter()
+                .filter(|t| !ignore(t))
+                .collect()
+        };
     origins
         .observe(engine, &tables, &step.version, after, &script.sql)
         .await
-}
-
-/// Whether a script may create, drop or rename a table: it has one of those words.
-fn may_change_tables(sql: &str) -> bool {
-    let lower = sql.to_ascii_lowercase();
-    ["create", "drop", "alter", "rename"]
-        .iter()
-        .any(|word| lower.contains(word))
 }
 
 /// Runs each query of a check file; each must return one row whose first value is true.
@@ -576,8 +569,9 @@ async fn apply(
     transaction: bool,
     failing: Failing<'_>,
 ) -> Result<(), Error> {
-    if transaction && engine.transactional_ddl() && engine.execute("BEGIN").await.is_ok() {
-        match engine.execute(&script.sql).await {
+    if transaction && engine.transactional_ddl() {
+        // BEGIN goes in the same round trip; the newline ends a `--` comment, never a statement.
+        match engine.execute(&format!("BEGIN;\n{}", script.sql)).await {
             Ok(()) => {
                 if let Err(message) = engine.execute("COMMIT").await {
                     let statements = sql::split(&script.sql, failing.dialect);

@@ -94,6 +94,9 @@ fn benchmark_runs_end_to_end_at_a_small_size() {
     if std::env::var("LADDER_REQUIRE_SERVERS").is_ok_and(|v| v == "1") {
         assert!(table.contains("| postgres | 50 | "), "{table}");
         assert!(table.contains("| mysql | 50 | "), "{table}");
-        assert!(table.contains("All 3 engines in one `ladder run"), "{table}");
+        assert!(
+            table.contains("All 3 engines in one `ladder run"),
+            "{table}"
+        );
     }
 }

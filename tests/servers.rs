@@ -365,7 +365,8 @@ fn server_kills_the_connection(kind: Kind) {
                     // pg_terminate_backend before the filter, on this very connection.
                     let pids: Vec<i32> = sqlx::query_scalar(
                         "SELECT pid FROM pg_stat_activity WHERE datname LIKE $1 \
-                         AND query LIKE 'SELECT pg_sleep%' AND state = 'active'",
+                         AND query LIKE '%pg_sleep(%' AND state = 'active' \
+                         AND pid <> pg_backend_pid()",
                     )
                     .bind(pattern)
                     .fetch_all(&mut conn)

@@ -353,8 +353,13 @@ impl Engine {
     /// Like [`Engine::dump`], but only the key columns (the primary key, else every column;
     /// still named in `order_by`), rendered the same way, in no particular order: cheaper, for
     /// following records step by step.
-    pub async fn keys(&mut self, table: &str) -> Result<TableDump, String> {
-        each!(self, e => e.keys(table).await.map_err(|e| db_message(&e)))
+    /// `known`: the key columns, when the caller knows the table's schema has not changed.
+    pub async fn keys(
+        &mut self,
+        table: &str,
+        known: Option<&[String]>,
+    ) -> Result<TableDump, String> {
+        each!(self, e => e.keys(table, known).await.map_err(|e| db_message(&e)))
     }
 
     /// Whether the scratch database has triggers: a statement can then write to tables it does

@@ -162,7 +162,11 @@ impl MysqlEngine {
     }
 
     /// Only the key columns, in no particular order (see [`super::Engine::keys`]).
-    pub async fn keys(&mut self, table: &str) -> Result<TableDump, sqlx::Error> {
+    pub async fn keys(
+        &mut self,
+        table: &str,
+        _known: Option<&[String]>,
+    ) -> Result<TableDump, sqlx::Error> {
         self.dump_with(table, true).await
     }
 

@@ -185,7 +185,11 @@ impl PostgresEngine {
     }
 
     /// Only the key columns, in no particular order (see [`super::Engine::keys`]).
-    pub async fn keys(&mut self, name: &str) -> Result<TableDump, sqlx::Error> {
+    pub async fn keys(
+        &mut self,
+        name: &str,
+        _known: Option<&[String]>,
+    ) -> Result<TableDump, sqlx::Error> {
         self.dump_with(name, true).await
     }
 

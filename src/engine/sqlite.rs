@@ -99,12 +99,52 @@ impl SqliteEngine {
         self.dump_with(table, false).await
     }
 
-    /// Only the key columns, in no particular order (see [`super::Engine::keys`]).
-    pub async fn keys(&mut self, table: &str) -> Result<TableDump, sqlx::Error> {
+    /// Only the key columns, in no particular order (see [`super::Engine::keys`]); `known` are
+    /// the key columns when the caller knows them.
+    ///
+    /// All keys come back in one row, as a JSON array: sqlx hands rows over from its SQLite
+    /// thread one at a time, which costs more than reading them. JSON renders integers, text and
+    /// NULL as ladder does; a key with a real or a blob takes the row-by-row path instead.
+    pub async fn keys(
+        &mut self,
+        table: &str,
+        known: Option<&[String]>,
+    ) -> Result<TableDump, sqlx::Error> {
+        let key = match known {
+            Some(key) => key.to_vec(),
+            None => self.dump_with_columns(table).await?.1,
+        };
+        let list: Vec<String> = key.iter().map(|c| quote_ident(c)).collect();
+        let sql = format!(
+            "SELECT json_group_array(json_array({})) FROM {}",
+            list.join(", "),
+            quote_ident(table)
+        );
+        let packed: Result<String, sqlx::Error> = sqlx::query_scalar(AssertSqlSafe(sql))
+            .fetch_one(&mut self.conn)
+            .await;
+        if let Ok(rows) = packed.map(|text| serde_json::from_str::<Vec<Vec<Value>>>(&text))
+            && let Ok(rows) = rows
+            && !rows
+                .iter()
+                .flatten()
+                .any(|v| v.as_number().is_some_and(|n| n.is_f64()))
+        {
+            return Ok(TableDump {
+                name: table.to_string(),
+                columns: key.clone(),
+                order_by: key,
+                rows,
+            });
+        }
         self.dump_with(table, true).await
     }
 
-    async fn dump_with(&mut self, table: &str, keys_only: bool) -> Result<TableDump, sqlx::Error> {
+    /// A table's columns, and its key columns (the primary key, else every column).
+    async fn dump_with_columns(
+        &mut self,
+        table: &str,
+    ) -> Result<(Vec<String>, Vec<String>), sqlx::Error> {
         let info: Vec<(String, i64)> =
             sqlx::query_as("SELECT name, pk FROM pragma_table_info(?) ORDER BY cid")
                 .bind(table)
@@ -118,6 +158,11 @@ impl SqliteEngine {
         } else {
             pk.iter().map(|(name, _)| name.clone()).collect()
         };
+        Ok((columns, order_by))
+    }
+
+    async fn dump_with(&mut self, table: &str, keys_only: bool) -> Result<TableDump, sqlx::Error> {
+        let (columns, order_by) = self.dump_with_columns(table).await?;
         let columns = if keys_only { order_by.clone() } else { columns };
         let select_list: Vec<String> = columns.iter().map(|c| quote_ident(c)).collect();
         let order_list: Vec<String> = order_by.iter().map(|c| quote_ident(c)).collect();

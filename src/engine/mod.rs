@@ -208,6 +208,25 @@ macro_rules! each {
     };
 }
 
+/// Runs the same method on whichever engine this is, under `--statement-timeout`: the server
+/// stops the statement itself where it can; the client gives up the connection
+/// [`CLIENT_GRACE`] later.
+macro_rules! limited {
+    ($self:expr, $e:ident => $body:expr) => {{
+        let limit = $self.statement_timeout();
+        let started = Instant::now();
+        let run = async { each!($self, $e => $body) };
+        let done = match limit {
+            Some(limit) => match tokio::time::timeout(limit + CLIENT_GRACE, run).await {
+                Ok(done) => done,
+                Err(_) => return Err($self.gave_up(limit)),
+            },
+            None => run.await,
+        };
+        judge(done, started, limit)
+    }};
+}
+
 impl Engine {
     /// Creates the scratch database for `target` and connects to it.
     pub async fn open(target: &Target) -> Result<Engine, Error> {
@@ -291,17 +310,7 @@ impl Engine {
     /// Runs one statement; the error is the database's own message, or that the statement
     /// timed out.
     pub async fn execute(&mut self, sql: &str) -> Result<(), String> {
-        let limit = self.statement_timeout();
-        let started = Instant::now();
-        let run = async { each!(self, e => e.execute(sql).await) };
-        let done = match limit {
-            Some(limit) => match tokio::time::timeout(limit + CLIENT_GRACE, run).await {
-                Ok(done) => done,
-                Err(_) => return Err(self.gave_up(limit)),
-            },
-            None => run.await,
-        };
-        judge(done, started, limit)
+        limited!(self, e => e.execute(sql).await)
     }
 
     /// The client-side clock ran out: the connection is mid-statement, so it is given up
@@ -390,17 +399,7 @@ impl Engine {
     /// The normalised schema of the scratch database, tables matching `ignore` left out.
     /// Runs a read-only query (step checks and step queries) and returns its rows.
     pub async fn query(&mut self, sql: &str) -> Result<QueryResult, String> {
-        let limit = self.statement_timeout();
-        let started = Instant::now();
-        let run = async { each!(self, e => e.query(sql).await) };
-        let done = match limit {
-            Some(limit) => match tokio::time::timeout(limit + CLIENT_GRACE, run).await {
-                Ok(done) => done,
-                Err(_) => return Err(self.gave_up(limit)),
-            },
-            None => run.await,
-        };
-        judge(done, started, limit)
+        limited!(self, e => e.query(sql).await)
     }
 
     pub async fn schema(

@@ -448,7 +448,7 @@ fn server_kills_the_connection_on_mysql() {
 
 /// Ctrl-C in the middle of a long statement: the run stops at once, exits 130, and the scratch
 /// database is gone.
-fn interrupt_drops_scratch_database(kind: Kind) {
+fn interrupt_drops_scratch_database(kind: Kind, signal: &str) {
     let Some(url) = server(kind) else { return };
     let work = fixture("slow");
     let mut child = Command::new(env!("CARGO_BIN_EXE_ladder"))
@@ -476,7 +476,7 @@ fn interrupt_drops_scratch_database(kind: Kind) {
     // Let the slow statement start.
     std::thread::sleep(Duration::from_millis(500));
     let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
@@ -488,7 +488,7 @@ fn interrupt_drops_scratch_database(kind: Kind) {
         // The statement sleeps for 60 s; a run that waited for it did not stop.
         assert!(
             interrupted.elapsed() < Duration::from_secs(30),
-            "ladder did not stop after SIGINT"
+            "ladder did not stop after SIG{signal}"
         );
         std::thread::sleep(Duration::from_millis(50));
     };
@@ -509,12 +509,23 @@ fn interrupt_drops_scratch_database(kind: Kind) {
 
 #[test]
 fn interrupt_drops_scratch_database_on_postgres() {
-    interrupt_drops_scratch_database(Kind::Postgres);
+    interrupt_drops_scratch_database(Kind::Postgres, "INT");
 }
 
 #[test]
 fn interrupt_drops_scratch_database_on_mysql() {
-    interrupt_drops_scratch_database(Kind::Mysql);
+    interrupt_drops_scratch_database(Kind::Mysql, "INT");
+}
+
+/// SIGTERM (a CI job cancelled, a container stopped) cleans up like Ctrl-C.
+#[test]
+fn sigterm_drops_scratch_database_on_postgres() {
+    interrupt_drops_scratch_database(Kind::Postgres, "TERM");
+}
+
+#[test]
+fn sigterm_drops_scratch_database_on_mysql() {
+    interrupt_drops_scratch_database(Kind::Mysql, "TERM");
 }
 
 /// Each server's own types render the same way on every run; the snapshot pins how.

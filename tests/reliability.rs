@@ -274,3 +274,80 @@ fn links_loops_and_things_that_are_not_files() {
     }
     assert!(!text.contains("2_b.sql"), "{text}");
 }
+
+/// A tmpfs of a few kilobytes, unmounted when dropped; `None` (after saying why) where this
+/// user may not mount (a laptop without root): LADDER_REQUIRE_TOOLS=1, as in CI, makes that a
+/// failure.
+struct TinyDisk(tempfile::TempDir);
+
+impl TinyDisk {
+    fn mount(size: &str) -> Option<TinyDisk> {
+        let dir = tempfile::tempdir().unwrap();
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .output();
+        match mounted {
+            Ok(out) if out.status.success() => Some(TinyDisk(dir)),
+            other => {
+                let why = format!("cannot mount a tmpfs to fill ({other:?})");
+                if std::env::var("LADDER_REQUIRE_TOOLS").is_ok_and(|v| v == "1") {
+                    panic!("{why}, and LADDER_REQUIRE_TOOLS=1 requires it");
+                }
+                println!("skipped: {why}");
+                None
+            }
+        }
+    }
+}
+
+impl Drop for TinyDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.0.path()).status();
+    }
+}
+
+/// A full disk while `--accept` writes snapshots: a clear error naming the snapshot, and no
+/// truncated `.snap` and no temporary file left behind.
+#[test]
+fn full_disk_leaves_no_truncated_snapshot() {
+    let Some(disk) = TinyDisk::mount("16k") else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    write(
+        work.path(),
+        "migrations/1_notes.sql",
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);\n",
+    );
+    // About 100 kB of records: far more than the disk holds.
+    let rows: Vec<String> = (1..=1000)
+        .map(|i| format!("({i}, '{}')", "x".repeat(80)))
+        .collect();
+    write(
+        work.path(),
+        "testdata/1.sql",
+        format!("INSERT INTO notes VALUES {};\n", rows.join(",\n")),
+    );
+    let snapshots = disk.0.path().join("snapshots");
+    let output = ladder(
+        work.path(),
+        [
+            "run",
+            "--accept",
+            "--snapshots",
+            snapshots.to_str().unwrap(),
+        ],
+    );
+    let text = render(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(text.contains("No space left on device"), "{text}");
+    assert!(text.contains("notes.snap"), "{text}");
+    let left = files(&snapshots);
+    assert!(
+        !left
+            .iter()
+            .any(|f| f.contains("notes") || f.ends_with(".tmp")),
+        "left on the full disk: {left:?}"
+    );
+}

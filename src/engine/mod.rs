@@ -463,6 +463,8 @@ fn timed_out(limit: Duration, detail: &str) -> String {
 pub(crate) fn db_message(err: &sqlx::Error) -> String {
     match err {
         sqlx::Error::Database(db) => db.message().to_string(),
+        // SQLite scripts run through sqlite3_exec report SQLite's own words this way.
+        sqlx::Error::Protocol(message) => message.clone(),
         other => other.to_string(),
     }
 }

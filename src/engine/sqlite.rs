@@ -72,13 +72,21 @@ impl SqliteEngine {
         *self.deadline.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
+    /// Runs a script of any number of statements.
+    ///
+    /// Through `sqlite3_exec` on the connection's own handle, in one call: sqlx's worker thread
+    /// would hand each statement's result over to this thread, and those hand-overs cost more
+    /// than running the statements.
     pub async fn execute(&mut self, sql: &str) -> Result<(), sqlx::Error> {
+        let script = std::ffi::CString::new(sql)
+            .map_err(|_| sqlx::Error::Protocol("the SQL holds a NUL character".into()))?;
         self.arm();
-        let done = sqlx::raw_sql(AssertSqlSafe(sql))
-            .execute(&mut self.conn)
-            .await;
+        let done = match self.conn.lock_handle().await {
+            Ok(mut handle) => exec(handle.as_raw_handle(), &script),
+            Err(e) => Err(e),
+        };
         self.disarm();
-        done.map(|_| ())
+        done
     }
 
     /// Undoes what a `.dump` leaves behind: it turns foreign keys off.
@@ -608,6 +616,44 @@ fn index_parts(sql: &str) -> (Vec<String>, Option<String>) {
             strip_outer_parens(&text_of(sql, rest)).to_string()
         });
     (keys, predicate)
+}
+
+/// `sqlite3_exec`: every statement of `script` in turn, stopping at the first error, whose
+/// message (SQLite's own words) is the error.
+fn exec(
+    db: std::ptr::NonNull<libsqlite3_sys::sqlite3>,
+    script: &std::ffi::CStr,
+) -> Result<(), sqlx::Error> {
+    let mut message: *mut std::ffi::c_char = std::ptr::null_mut();
+    // SAFETY: `db` is the connection's handle, locked out from sqlx's worker for this call;
+    // `script` is NUL-terminated; SQLite allocates `message` (or leaves it null), and it is
+    // freed below with sqlite3_free, as the API requires.
+    let rc = unsafe {
+        libsqlite3_sys::sqlite3_exec(
+            db.as_ptr(),
+            script.as_ptr(),
+            None,
+            std::ptr::null_mut(),
+            &mut message,
+        )
+    };
+    if rc == libsqlite3_sys::SQLITE_OK {
+        return Ok(());
+    }
+    let text = if message.is_null() {
+        // SAFETY: sqlite3_errstr returns a static string for any result code.
+        unsafe { std::ffi::CStr::from_ptr(libsqlite3_sys::sqlite3_errstr(rc)) }
+            .to_string_lossy()
+            .into_owned()
+    } else {
+        // SAFETY: a non-null message is a NUL-terminated string from SQLite, freed once here.
+        unsafe {
+            let text = std::ffi::CStr::from_ptr(message).to_string_lossy().into_owned();
+            libsqlite3_sys::sqlite3_free(message.cast());
+            text
+        }
+    };
+    Err(sqlx::Error::Protocol(text))
 }
 
 #[cfg(test)]

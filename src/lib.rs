@@ -699,7 +699,7 @@ impl Ladder {
             releases,
             plan,
             dialect,
-            &items,
+            items,
             &mut accepted,
         ));
 
@@ -796,17 +796,17 @@ fn upgrade_matrix(
     releases: &[matrix::Release],
     plan: &Plan,
     dialect: Dialect,
-    items: &[Item],
+    items: Vec<Item>,
     accepted: &mut BTreeMap<String, Vec<serde_json::Value>>,
 ) -> matrix::Matrix {
     let mut tables: Vec<matrix::TableRecords> = items
-        .iter()
+        .into_iter()
         .filter(|item| !item.name.starts_with('@'))
         .map(|item| matrix::TableRecords {
-            table: item.name.clone(),
-            key: item.key.clone(),
-            records: serde_json::from_str(&item.body).unwrap_or_default(),
             accepted: accepted.remove(&item.stem),
+            table: item.name,
+            key: item.key,
+            records: item.records,
         })
         .collect();
     tables.extend(std::mem::take(accepted).into_iter().map(|(stem, records)| {

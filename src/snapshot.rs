@@ -69,13 +69,27 @@ impl Redactions {
 /// Each record carries `"@version"`: the version whose testdata inserted it (see
 /// [`crate::origin`]); `origins` is in row order, and may be empty.
 pub fn render(dump: &TableDump, origins: &[Option<Origin>], redactions: &Redactions) -> String {
+    to_body(&records(dump, origins, redactions))
+}
+
+/// The snapshot text of records: a JSON array, keys sorted, one field a line.
+fn to_body(records: &[Value]) -> String {
+    // Serialising plain JSON values cannot fail.
+    serde_json::to_string_pretty(records).expect("JSON values serialise")
+}
+
+/// A table's records as the snapshot holds them: JSON objects with `@version`, redacted.
+pub fn records(
+    dump: &TableDump,
+    origins: &[Option<Origin>],
+    redactions: &Redactions,
+) -> Vec<Value> {
     let replacements: Vec<Option<&str>> = dump
         .columns
         .iter()
         .map(|c| redactions.replacement(&dump.name, c))
         .collect();
-    let records: Vec<Value> = dump
-        .rows
+    dump.rows
         .iter()
         .enumerate()
         .map(|(i, row)| {
@@ -92,9 +106,7 @@ pub fn render(dump: &TableDump, origins: &[Option<Origin>], redactions: &Redacti
             }
             Value::Object(record)
         })
-        .collect();
-    // Serialising plain JSON values cannot fail.
-    serde_json::to_string_pretty(&records).expect("JSON values serialise")
+        .collect()
 }
 
 /// The key under which a record carries the version whose testdata inserted it.
@@ -134,6 +146,8 @@ pub struct Item {
     pub rows: usize,
     /// For a table: the columns that tell its records apart (primary key, else every column).
     pub key: Vec<String>,
+    /// For a table: its records, as `body` holds them (for the upgrade matrix).
+    pub records: Vec<Value>,
 }
 
 impl Item {
@@ -144,10 +158,11 @@ impl Item {
         redactions: &Redactions,
     ) -> Item {
         let n = dump.rows.len();
+        let records = records(dump, origins, redactions);
         Item {
             name: dump.name.clone(),
             stem: file_stem(&dump.name),
-            body: render(dump, origins, redactions),
+            body: to_body(&records),
             description: format!(
                 "table {} on {dialect}: {n} row{}, ordered by {}",
                 dump.name,
@@ -156,6 +171,7 @@ impl Item {
             ),
             rows: n,
             key: dump.order_by.clone(),
+            records,
         }
     }
 
@@ -168,6 +184,7 @@ impl Item {
             description: format!("schema on {dialect} after the last migration"),
             rows: 0,
             key: Vec::new(),
+            records: Vec::new(),
         }
     }
 
@@ -204,6 +221,7 @@ impl Item {
             ),
             rows: step.results.iter().map(|(_, _, r)| r.rows.len()).sum(),
             key: Vec::new(),
+            records: Vec::new(),
         }
     }
 }

@@ -26,7 +26,13 @@ pub struct MysqlEngine {
     /// The scratch connection's id, to end it if a run is interrupted mid-statement.
     conn_id: Option<u64>,
     container: Option<Container>,
+    /// Per table, the last key query and how to read its columns: reused while the caller
+    /// knows the schema has not changed, since information_schema is slow on MariaDB.
+    key_plans: std::collections::HashMap<String, KeyPlan>,
 }
+
+/// A table's key query: its SQL, its columns and their kinds, and the key columns.
+type KeyPlan = (String, Vec<String>, Vec<Kind>, Vec<String>);
 
 fn quote(name: &str) -> String {
     format!("`{}`", name.replace('`', "``"))
@@ -62,6 +68,7 @@ impl MysqlEngine {
             flavour,
             conn_id: None,
             container: None,
+            key_plans: std::collections::HashMap::new(),
         };
         // sqlx sets the session time zone to UTC, so TIMESTAMP values read the same everywhere.
         match with_timeout(
@@ -165,8 +172,19 @@ impl MysqlEngine {
     pub async fn keys(
         &mut self,
         table: &str,
-        _known: Option<&[String]>,
+        known: Option<&[String]>,
     ) -> Result<TableDump, sqlx::Error> {
+        if let Some((sql, columns, kinds, order_by)) = self.key_plans.get(table).cloned()
+            && known == Some(order_by.as_slice())
+        {
+            let rows = self.read_rows(sql, &kinds).await?;
+            return Ok(TableDump {
+                name: table.to_string(),
+                columns,
+                order_by,
+                rows,
+            });
+        }
         self.dump_with(table, true).await
     }
 
@@ -234,11 +252,32 @@ impl MysqlEngine {
             format!(" ORDER BY {}", order.join(", "))
         };
         let sql = format!("SELECT {select_list} FROM {}{order_list}", quote(table));
+        if keys_only {
+            let names = columns.iter().map(|(n, _)| n.clone()).collect();
+            self.key_plans.insert(
+                table.to_string(),
+                (sql.clone(), names, kinds.clone(), order_by.clone()),
+            );
+        }
+        let rows = self.read_rows(sql, &kinds).await?;
+        Ok(TableDump {
+            name: table.to_string(),
+            columns: columns.into_iter().map(|(n, _)| n).collect(),
+            order_by,
+            rows,
+        })
+    }
+
+    /// Runs a dump's query and renders each value by its column's kind.
+    async fn read_rows(
+        &mut self,
+        sql: String,
+        kinds: &[Kind],
+    ) -> Result<Vec<Vec<Value>>, sqlx::Error> {
         let rows: Vec<MySqlRow> = sqlx::query(AssertSqlSafe(sql))
             .fetch_all(self.conn()?)
             .await?;
-        let rows = rows
-            .iter()
+        rows.iter()
             .map(|row| {
                 kinds
                     .iter()
@@ -249,13 +288,7 @@ impl MysqlEngine {
                     })
                     .collect::<Result<Vec<Value>, sqlx::Error>>()
             })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(TableDump {
-            name: table.to_string(),
-            columns: columns.into_iter().map(|(n, _)| n).collect(),
-            order_by,
-            rows,
-        })
+            .collect()
     }
 
     /// MariaDB's JSON is LONGTEXT with a `json_valid(column)` check; those columns render as

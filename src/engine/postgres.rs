@@ -30,6 +30,9 @@ pub struct PostgresEngine {
     /// Table name as reported → (schema, table).
     tables: HashMap<String, (String, String)>,
     container: Option<Container>,
+    /// Per table, the last key query and its key columns: reused while the caller knows the
+    /// schema has not changed, which saves two catalog round trips a step.
+    key_plans: HashMap<String, (String, Vec<String>, Vec<String>)>,
 }
 
 impl PostgresEngine {
@@ -59,6 +62,7 @@ impl PostgresEngine {
             server,
             tables: HashMap::new(),
             container: None,
+            key_plans: HashMap::new(),
         };
         match with_timeout(
             options.database(&engine.scratch).connect(),
@@ -188,8 +192,22 @@ impl PostgresEngine {
     pub async fn keys(
         &mut self,
         name: &str,
-        _known: Option<&[String]>,
+        known: Option<&[String]>,
     ) -> Result<TableDump, sqlx::Error> {
+        if let Some((sql, columns, order_by)) = self.key_plans.get(name).cloned()
+            && known == Some(order_by.as_slice())
+        {
+            let rows: Vec<sqlx::postgres::PgRow> = sqlx::query(AssertSqlSafe(sql))
+                .fetch_all(self.conn()?)
+                .await?;
+            let rows = json_rows(&rows, columns.len())?;
+            return Ok(TableDump {
+                name: name.to_string(),
+                columns,
+                order_by,
+                rows,
+            });
+        }
         self.dump_with(name, true).await
     }
 
@@ -253,6 +271,11 @@ impl PostgresEngine {
             format!(" ORDER BY {}", order.join(", "))
         };
         let sql = format!("SELECT {select_list} FROM {qualified}{order_list}");
+        if keys_only {
+            let names = columns.iter().map(|(n, _, _)| n.clone()).collect();
+            self.key_plans
+                .insert(name.to_string(), (sql.clone(), names, order_by.clone()));
+        }
         let rows: Vec<sqlx::postgres::PgRow> = sqlx::query(AssertSqlSafe(sql))
             .fetch_all(self.conn()?)
             .await?;

@@ -654,7 +654,9 @@ fn exec(
     } else {
         // SAFETY: a non-null message is a NUL-terminated string from SQLite, freed once here.
         unsafe {
-            let text = std::ffi::CStr::from_ptr(message).to_string_lossy().into_owned();
+            let text = std::ffi::CStr::from_ptr(message)
+                .to_string_lossy()
+                .into_owned();
             libsqlite3_sys::sqlite3_free(message.cast());
             text
         }

@@ -29,6 +29,27 @@ pub struct MysqlEngine {
     /// Per table, the last key query and how to read its columns: reused while the caller
     /// knows the schema has not changed, since information_schema is slow on MariaDB.
     key_plans: std::collections::HashMap<String, KeyPlan>,
+    /// Every table's columns, primary key and MariaDB JSON columns, read in three queries for the
+    /// final dump (information_schema opens every table per query on MariaDB: one query per
+    /// table each was most of a big dump's time); dropped when a script may change tables.
+    meta: Option<std::collections::HashMap<String, TableMeta>>,
+}
+
+/// What a dump needs to know of a table.
+#[derive(Debug, Clone, Default)]
+struct TableMeta {
+    /// (name, data type), in column order.
+    columns: Vec<(String, String)>,
+    primary_key: Vec<String>,
+    json: Vec<String>,
+}
+
+/// The column of a MariaDB `json_valid(column)` check clause.
+fn json_valid_column(clause: &str) -> Option<String> {
+    static JSON_VALID: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^json_valid\(`?([^`()]+)`?\)$").expect("valid regex")
+    });
+    JSON_VALID.captures(clause.trim()).map(|m| m[1].to_string())
 }
 
 /// A table's key query: its SQL, its columns and their kinds, and the key columns.
@@ -69,6 +90,7 @@ impl MysqlEngine {
             conn_id: None,
             container: None,
             key_plans: std::collections::HashMap::new(),
+            meta: None,
         };
         // sqlx sets the session time zone to UTC, so TIMESTAMP values read the same everywhere.
         match with_timeout(
@@ -148,6 +170,9 @@ impl MysqlEngine {
     }
 
     pub async fn execute(&mut self, sql: &str) -> Result<(), sqlx::Error> {
+        if crate::origin::may_change_tables(sql) {
+            self.meta = None;
+        }
         sqlx::raw_sql(AssertSqlSafe(sql))
             .execute(self.conn()?)
             .await?;
@@ -188,7 +213,20 @@ impl MysqlEngine {
         self.dump_with(table, true).await
     }
 
-    async fn dump_with(&mut self, table: &str, keys_only: bool) -> Result<TableDump, sqlx::Error> {
+    /// A table's metadata: for key reads after a step, by queries on that table alone; for
+    /// whole dumps, from the cache of every table.
+    async fn table_meta(&mut self, table: &str, alone: bool) -> Result<TableMeta, sqlx::Error> {
+        if !alone {
+            if self.meta.is_none() {
+                self.meta = Some(self.all_meta().await?);
+            }
+            return Ok(self
+                .meta
+                .as_ref()
+                .and_then(|m| m.get(table))
+                .cloned()
+                .unwrap_or_default());
+        }
         let columns: Vec<(String, String)> = sqlx::query_as(
             "SELECT CAST(COLUMN_NAME AS CHAR), CAST(DATA_TYPE AS CHAR) \
              FROM information_schema.COLUMNS \
@@ -197,7 +235,7 @@ impl MysqlEngine {
         .bind(table)
         .fetch_all(self.conn()?)
         .await?;
-        let pk: Vec<String> = sqlx::query_scalar(
+        let primary_key: Vec<String> = sqlx::query_scalar(
             "SELECT CAST(COLUMN_NAME AS CHAR) FROM information_schema.KEY_COLUMN_USAGE \
              WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND CONSTRAINT_NAME = 'PRIMARY' \
              ORDER BY ORDINAL_POSITION",
@@ -205,6 +243,66 @@ impl MysqlEngine {
         .bind(table)
         .fetch_all(self.conn()?)
         .await?;
+        let json = self.mariadb_json_columns(table).await?;
+        Ok(TableMeta {
+            columns,
+            primary_key,
+            json,
+        })
+    }
+
+    /// [`TableMeta`] of every table, in three queries.
+    async fn all_meta(
+        &mut self,
+    ) -> Result<std::collections::HashMap<String, TableMeta>, sqlx::Error> {
+        let mut meta: std::collections::HashMap<String, TableMeta> =
+            std::collections::HashMap::new();
+        let columns: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT CAST(TABLE_NAME AS CHAR), CAST(COLUMN_NAME AS CHAR), CAST(DATA_TYPE AS CHAR) \
+             FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() \
+             ORDER BY TABLE_NAME, ORDINAL_POSITION",
+        )
+        .fetch_all(self.conn()?)
+        .await?;
+        for (table, column, data_type) in columns {
+            meta.entry(table)
+                .or_default()
+                .columns
+                .push((column, data_type));
+        }
+        let keys: Vec<(String, String)> = sqlx::query_as(
+            "SELECT CAST(TABLE_NAME AS CHAR), CAST(COLUMN_NAME AS CHAR) \
+             FROM information_schema.KEY_COLUMN_USAGE \
+             WHERE TABLE_SCHEMA = DATABASE() AND CONSTRAINT_NAME = 'PRIMARY' \
+             ORDER BY TABLE_NAME, ORDINAL_POSITION",
+        )
+        .fetch_all(self.conn()?)
+        .await?;
+        for (table, column) in keys {
+            meta.entry(table).or_default().primary_key.push(column);
+        }
+        if self.flavour == "mariadb" {
+            let checks: Vec<(String, String)> = sqlx::query_as(
+                "SELECT CAST(TABLE_NAME AS CHAR), CAST(CHECK_CLAUSE AS CHAR) \
+                 FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()",
+            )
+            .fetch_all(self.conn()?)
+            .await?;
+            for (table, clause) in checks {
+                if let Some(column) = json_valid_column(&clause) {
+                    meta.entry(table).or_default().json.push(column);
+                }
+            }
+        }
+        Ok(meta)
+    }
+
+    async fn dump_with(&mut self, table: &str, keys_only: bool) -> Result<TableDump, sqlx::Error> {
+        let TableMeta {
+            columns,
+            primary_key: pk,
+            json: json_columns,
+        } = self.table_meta(table, keys_only).await?;
         let order_by: Vec<String> = if pk.is_empty() {
             columns.iter().map(|(n, _)| n.clone()).collect()
         } else {
@@ -214,7 +312,6 @@ impl MysqlEngine {
         if keys_only {
             columns.retain(|(n, _)| order_by.contains(n));
         }
-        let json_columns = self.mariadb_json_columns(table).await?;
         let kinds: Vec<Kind> = columns
             .iter()
             .map(|(n, t)| {
@@ -304,12 +401,9 @@ impl MysqlEngine {
         .bind(table)
         .fetch_all(self.conn()?)
         .await?;
-        static JSON_VALID: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-            regex::Regex::new(r"^json_valid\(`?([^`()]+)`?\)$").expect("valid regex")
-        });
         Ok(clauses
             .iter()
-            .filter_map(|c| JSON_VALID.captures(c.trim()).map(|m| m[1].to_string()))
+            .filter_map(|c| json_valid_column(c))
             .collect())
     }
 

@@ -232,12 +232,13 @@ fn inherited(
     None
 }
 
-/// Whether a script may create, drop, rename or alter a table: it has one of those words.
+/// Whether a script may create, drop, rename or alter a table: it has one of those words (as
+/// whole words: `created_at` is not `create`).
 pub(crate) fn may_change_tables(sql: &str) -> bool {
-    let lower = sql.to_ascii_lowercase();
+    let words = words(sql);
     ["create", "drop", "alter", "rename"]
         .iter()
-        .any(|word| lower.contains(word))
+        .any(|word| words.contains(*word))
 }
 
 /// The words of a script, lower-cased: a table it names is among them.
@@ -375,6 +376,13 @@ mod tests {
         step(&mut o, e, "1", After::Testdata, "INSERT INTO t VALUES (1)").await;
         step(&mut o, e, "2", After::Testdata, "INSERT INTO t VALUES (2)").await;
         assert_eq!(origins_of(&o, e, "log").await, ["1", "2"]);
+    }
+
+    #[test]
+    fn table_changes_are_whole_words() {
+        assert!(may_change_tables("ALTER TABLE t ADD c INT"));
+        assert!(may_change_tables("create temp table x (a int)"));
+        assert!(!may_change_tables("INSERT INTO t (created_at, dropped) VALUES (1, 2)"));
     }
 
     #[test]

@@ -371,7 +371,10 @@ impl MysqlEngine {
         sql: String,
         kinds: &[Kind],
     ) -> Result<Vec<Vec<Value>>, sqlx::Error> {
-        let rows: Vec<MySqlRow> = sqlx::query(AssertSqlSafe(sql))
+        // As plain text, not a prepared statement: a dump of many tables overflows sqlx's
+        // statement cache, and closing an evicted statement before preparing the next one
+        // stalls each query by the TCP delayed-ACK timeout (about 40 ms).
+        let rows: Vec<MySqlRow> = sqlx::raw_sql(AssertSqlSafe(sql))
             .fetch_all(self.conn()?)
             .await?;
         rows.iter()

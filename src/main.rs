@@ -16,7 +16,7 @@ use ladder::{Config, EXIT_BAD_INPUT, Error, Ladder, Progress, Target, report};
 /// migration, and compares every record of every table with the snapshots.
 ///
 /// Exit codes: 0 ok, 1 verification failed (snapshot differs, migration or testdata failed),
-/// 2 bad input or usage.
+/// 2 bad input or usage, 130 interrupted (Ctrl-C or SIGTERM; scratch databases dropped first).
 #[derive(Parser)]
 #[command(name = "ladder", version, about, long_about)]
 struct Cli {

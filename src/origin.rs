@@ -382,7 +382,9 @@ mod tests {
     fn table_changes_are_whole_words() {
         assert!(may_change_tables("ALTER TABLE t ADD c INT"));
         assert!(may_change_tables("create temp table x (a int)"));
-        assert!(!may_change_tables("INSERT INTO t (created_at, dropped) VALUES (1, 2)"));
+        assert!(!may_change_tables(
+            "INSERT INTO t (created_at, dropped) VALUES (1, 2)"
+        ));
     }
 
     #[test]

@@ -693,7 +693,7 @@ impl Ladder {
         items.push(Item::schema(schema.render(), dialect));
         items.extend(climb.queries.iter().map(|q| Item::queries(q, dialect)));
         // Read before `check`, which may overwrite them (`--accept`).
-        let mut accepted = snapshot::accepted_records(snapshots, dialect)?;
+        let mut accepted = snapshot::accepted_bodies(snapshots, dialect)?;
         run.tables = snapshot::check(snapshots, dialect, &items, self.accept)?;
         run.matrix = Some(upgrade_matrix(
             releases,
@@ -797,26 +797,28 @@ fn upgrade_matrix(
     plan: &Plan,
     dialect: Dialect,
     items: Vec<Item>,
-    accepted: &mut BTreeMap<String, Vec<serde_json::Value>>,
+    accepted: &mut BTreeMap<String, String>,
 ) -> matrix::Matrix {
     let mut tables: Vec<matrix::TableRecords> = items
         .into_iter()
         .filter(|item| !item.name.starts_with('@'))
         .map(|item| matrix::TableRecords {
-            accepted: accepted.remove(&item.stem),
+            accepted: accepted
+                .remove(&item.stem)
+                .and_then(|body| matrix::Record::parse_all(&body, &item.key)),
             table: item.name,
-            key: item.key,
             records: item.records,
         })
         .collect();
-    tables.extend(std::mem::take(accepted).into_iter().map(|(stem, records)| {
-        matrix::TableRecords {
-            table: stem,
-            key: Vec::new(),
-            records: Vec::new(),
-            accepted: Some(records),
-        }
-    }));
+    tables.extend(
+        std::mem::take(accepted)
+            .into_iter()
+            .map(|(stem, body)| matrix::TableRecords {
+                table: stem,
+                records: Vec::new(),
+                accepted: matrix::Record::parse_all(&body, &[]),
+            }),
+    );
     let releases = matrix::releases(releases, plan, dialect);
     matrix::matrix(&releases, plan, dialect, &tables)
 }

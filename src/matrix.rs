@@ -34,12 +34,87 @@ pub const UNRELEASED: &str = "unreleased";
 #[derive(Debug, Clone)]
 pub struct TableRecords {
     pub table: String,
-    /// The columns that tell records apart (primary key, else every column).
-    pub key: Vec<String>,
-    /// This run's records (JSON objects, redacted as in the snapshot).
-    pub records: Vec<Value>,
+    /// This run's records (as the snapshot holds them, redacted).
+    pub records: Vec<Record>,
     /// The accepted snapshot's records; `None` when the table has no accepted snapshot.
-    pub accepted: Option<Vec<Value>>,
+    pub accepted: Option<Vec<Record>>,
+}
+
+/// A record as the matrix needs it, small: a big table's records are held twice (this run's
+/// and the accepted ones), and JSON objects would take several times the room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// Its `@version`.
+    pub version: Option<String>,
+    /// `@version` and the key columns' values (the whole record when there are no key
+    /// columns), as JSON text: the same record in two runs has the same key.
+    pub key: String,
+    /// A digest of the whole record, to tell a changed record from an equal one.
+    pub digest: u64,
+}
+
+impl Record {
+    /// `key`: the columns that tell records apart (primary key, else every column).
+    pub fn of(record: &Value, key: &[String]) -> Record {
+        use std::hash::{Hash, Hasher};
+        let text = serde_json::to_string(record).unwrap_or_default();
+        // SipHash with fixed keys: the same record gives the same digest in every run.
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        text.hash(&mut hasher);
+        let version = record.get(VERSION_KEY).and_then(Value::as_str);
+        let key = if key.is_empty() {
+            text
+        } else {
+            let mut values = vec![version.map_or(Value::Null, Value::from)];
+            values.extend(
+                key.iter()
+                    .map(|k| record.get(k).cloned().unwrap_or(Value::Null)),
+            );
+            serde_json::to_string(&values).unwrap_or_default()
+        };
+        Record {
+            version: version.map(String::from),
+            key,
+            digest: hasher.finish(),
+        }
+    }
+
+    /// The records of a snapshot body (a JSON array of objects), read one at a time; `None`
+    /// when the body is not such an array.
+    pub fn parse_all(body: &str, key: &[String]) -> Option<Vec<Record>> {
+        use serde::de::DeserializeSeed;
+        let mut deserializer = serde_json::Deserializer::from_str(body);
+        let records = Records(key).deserialize(&mut deserializer).ok()?;
+        deserializer.end().ok()?;
+        Some(records)
+    }
+}
+
+/// Reads a JSON array into [`Record`]s without holding every object at once.
+struct Records<'a>(&'a [String]);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Records<'_> {
+    type Value = Vec<Record>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Vec<Record>, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Records<'_> {
+    type Value = Vec<Record>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON array of records")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Record>, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(value) = seq.next_element::<Value>()? {
+            out.push(Record::of(&value, self.0));
+        }
+        Ok(out)
+    }
 }
 
 /// One release's row of the matrix.
@@ -140,46 +215,32 @@ pub fn matrix(
     };
     let mut failed: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
     for table in tables {
-        let row_of = |record: &Value| -> Option<usize> {
-            let origin = record
-                .get(VERSION_KEY)
-                .and_then(Value::as_str)
-                .and_then(Origin::parse)?;
+        let row_of = |record: &Record| -> Option<usize> {
+            let origin = record.version.as_deref().and_then(Origin::parse)?;
             let version = origin.users_version()?;
             // Releases are sorted: the first whose last version is at or after the record's.
             Some(releases.partition_point(|r| r.version < *version))
         };
-        let key_of = |record: &Value| -> String {
-            let mut key = vec![record.get(VERSION_KEY).cloned().unwrap_or(Value::Null)];
-            key.extend(
-                table
-                    .key
-                    .iter()
-                    .map(|k| record.get(k).cloned().unwrap_or(Value::Null)),
-            );
-            serde_json::to_string(&key).unwrap_or_default()
-        };
-        let accepted: Option<BTreeMap<String, &Value>> = table
+        let accepted: Option<BTreeMap<&str, &Record>> = table
             .accepted
             .as_ref()
-            .map(|records| records.iter().map(|r| (key_of(r), r)).collect());
+            .map(|records| records.iter().map(|r| (r.key.as_str(), r)).collect());
         let mut seen = BTreeSet::new();
         for record in &table.records {
             let Some(i) = row_of(record) else { continue };
             let row = rows.get_mut(i).unwrap_or(&mut unreleased);
             row.records += 1;
-            let key = key_of(record);
-            match accepted.as_ref().map(|a| a.get(&key)) {
+            match accepted.as_ref().map(|a| a.get(record.key.as_str())) {
                 // No accepted snapshot for the table: nothing to compare with yet.
                 None => row.alive += 1,
                 Some(None) => row.added += 1,
-                Some(Some(old)) if *old == record => row.alive += 1,
+                Some(Some(old)) if old.digest == record.digest => row.alive += 1,
                 Some(Some(_)) => {
                     row.changed += 1;
                     failed.entry(i).or_default().insert(table.table.clone());
                 }
             }
-            seen.insert(key);
+            seen.insert(record.key.as_str());
         }
         for (key, old) in accepted.iter().flatten() {
             if seen.contains(key) {
@@ -307,23 +368,23 @@ mod tests {
     fn a_change_to_old_records_fails_only_their_release() {
         let plan = plan(&["1", "2", "3", "4"]);
         let releases = [release("v1", "1"), release("v2", "3")];
-        let accepted = vec![
+        let accepted = [
             json!({"@version": "1", "id": 1, "name": "a"}),
             json!({"@version": "1", "id": 2, "name": "b"}),
             json!({"@version": "2", "id": 3, "name": "c"}),
             json!({"@version": "4", "id": 4, "name": "d"}),
         ];
-        let records = vec![
+        let records = [
             json!({"@version": "1", "id": 1, "name": "A"}),
             json!({"@version": "2", "id": 3, "name": "c"}),
             json!({"@version": "4", "id": 4, "name": "d"}),
             json!({"@version": "migration 3", "id": 9, "name": "made"}),
         ];
+        let key = ["id".to_string()];
         let tables = [TableRecords {
             table: "users".into(),
-            key: vec!["id".into()],
-            records,
-            accepted: Some(accepted),
+            records: records.iter().map(|r| Record::of(r, &key)).collect(),
+            accepted: Some(accepted.iter().map(|r| Record::of(r, &key)).collect()),
         }];
         let m = matrix(&releases, &plan, Dialect::Sqlite3, &tables);
         let summary: Vec<_> = m
@@ -354,6 +415,22 @@ mod tests {
     }
 
     #[test]
+    fn records_parse_one_at_a_time_as_they_were_made() {
+        let key = ["id".to_string()];
+        let values = vec![
+            json!({"@version": "1", "id": 1, "x": 1.5}),
+            json!({"@version": "2", "id": 2, "x": null}),
+        ];
+        let body = serde_json::to_string_pretty(&values).unwrap();
+        let parsed = Record::parse_all(&body, &key).unwrap();
+        let made: Vec<Record> = values.iter().map(|v| Record::of(v, &key)).collect();
+        assert_eq!(parsed, made);
+        assert_eq!(made[0].key, r#"["1",1]"#);
+        assert_ne!(made[0].digest, made[1].digest);
+        assert_eq!(Record::parse_all("not json", &key), None);
+    }
+
+    #[test]
     fn without_configured_releases_each_seeded_version_is_one() {
         let plan = plan(&["1", "2"]);
         let names: Vec<String> = releases(&[], &plan, Dialect::Sqlite3)
@@ -368,8 +445,10 @@ mod tests {
         let plan = plan(&["1"]);
         let tables = [TableRecords {
             table: "t".into(),
-            key: vec!["id".into()],
-            records: vec![json!({"@version": "1", "id": 1})],
+            records: vec![Record::of(
+                &json!({"@version": "1", "id": 1}),
+                &["id".into()],
+            )],
             accepted: None,
         }];
         let m = matrix(&[release("v1", "1")], &plan, Dialect::Sqlite3, &tables);

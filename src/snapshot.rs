@@ -69,44 +69,57 @@ impl Redactions {
 /// Each record carries `"@version"`: the version whose testdata inserted it (see
 /// [`crate::origin`]); `origins` is in row order, and may be empty.
 pub fn render(dump: &TableDump, origins: &[Option<Origin>], redactions: &Redactions) -> String {
-    to_body(&records(dump, origins, redactions))
+    render_with_records(dump, origins, redactions).0
 }
 
-/// The snapshot text of records: a JSON array, keys sorted, one field a line.
-fn to_body(records: &[Value]) -> String {
-    // Serialising plain JSON values cannot fail.
-    serde_json::to_string_pretty(records).expect("JSON values serialise")
-}
-
-/// A table's records as the snapshot holds them: JSON objects with `@version`, redacted.
-pub fn records(
+/// [`render`], and each record in the upgrade matrix's small form. One record at a time is a
+/// JSON object: the text is what `serde_json::to_string_pretty` makes of the whole array, but a
+/// big table's objects are never all held at once.
+fn render_with_records(
     dump: &TableDump,
     origins: &[Option<Origin>],
     redactions: &Redactions,
-) -> Vec<Value> {
+) -> (String, Vec<crate::matrix::Record>) {
     let replacements: Vec<Option<&str>> = dump
         .columns
         .iter()
         .map(|c| redactions.replacement(&dump.name, c))
         .collect();
-    dump.rows
-        .iter()
-        .enumerate()
-        .map(|(i, row)| {
-            let mut record = Map::new();
-            if let Some(Some(origin)) = origins.get(i) {
-                record.insert(VERSION_KEY.to_string(), Value::from(origin.label()));
+    if dump.rows.is_empty() {
+        return ("[]".to_string(), Vec::new());
+    }
+    let mut body = String::from("[\n");
+    let mut small = Vec::with_capacity(dump.rows.len());
+    for (i, row) in dump.rows.iter().enumerate() {
+        let mut record = Map::new();
+        if let Some(Some(origin)) = origins.get(i) {
+            record.insert(VERSION_KEY.to_string(), Value::from(origin.label()));
+        }
+        for ((column, value), replacement) in dump.columns.iter().zip(row).zip(&replacements) {
+            let value = match replacement {
+                Some(r) if !value.is_null() => Value::from(*r),
+                _ => value.clone(),
+            };
+            record.insert(column.clone(), value);
+        }
+        let record = Value::Object(record);
+        // Serialising plain JSON values cannot fail. Strings escape their newlines, so every
+        // line break is structure, and indenting each line nests the object in the array.
+        let text = serde_json::to_string_pretty(&record).expect("JSON values serialise");
+        if i > 0 {
+            body.push_str(",\n");
+        }
+        for (n, line) in text.lines().enumerate() {
+            if n > 0 {
+                body.push('\n');
             }
-            for ((column, value), replacement) in dump.columns.iter().zip(row).zip(&replacements) {
-                let value = match replacement {
-                    Some(r) if !value.is_null() => Value::from(*r),
-                    _ => value.clone(),
-                };
-                record.insert(column.clone(), value);
-            }
-            Value::Object(record)
-        })
-        .collect()
+            body.push_str("  ");
+            body.push_str(line);
+        }
+        small.push(crate::matrix::Record::of(&record, &dump.order_by));
+    }
+    body.push_str("\n]");
+    (body, small)
 }
 
 /// The key under which a record carries the version whose testdata inserted it.
@@ -146,8 +159,8 @@ pub struct Item {
     pub rows: usize,
     /// For a table: the columns that tell its records apart (primary key, else every column).
     pub key: Vec<String>,
-    /// For a table: its records, as `body` holds them (for the upgrade matrix).
-    pub records: Vec<Value>,
+    /// For a table: its records, as `body` holds them, in the matrix's small form.
+    pub records: Vec<crate::matrix::Record>,
 }
 
 impl Item {
@@ -158,11 +171,11 @@ impl Item {
         redactions: &Redactions,
     ) -> Item {
         let n = dump.rows.len();
-        let records = records(dump, origins, redactions);
+        let (body, records) = render_with_records(dump, origins, redactions);
         Item {
             name: dump.name.clone(),
             stem: file_stem(&dump.name),
-            body: to_body(&records),
+            body,
             description: format!(
                 "table {} on {dialect}: {n} row{}, ordered by {}",
                 dump.name,
@@ -325,22 +338,20 @@ pub fn check(
     Ok(results)
 }
 
-/// The accepted records of each table under `dir/<dialect>/` (ladder's own `@` snapshots left
-/// out), by file stem; a snapshot that is not a JSON array of records is left out too.
-pub fn accepted_records(
+/// The accepted snapshot text of each table under `dir/<dialect>/` (ladder's own `@` snapshots
+/// left out), by file stem.
+pub fn accepted_bodies(
     dir: &Utf8Path,
     dialect: Dialect,
-) -> Result<BTreeMap<String, Vec<Value>>, Error> {
+) -> Result<BTreeMap<String, String>, Error> {
     let mut out = BTreeMap::new();
     for path in existing_snapshots(&dir.join(dialect.name()))? {
         let stem = path.file_stem().unwrap_or_default().to_string();
         if stem.starts_with('@') {
             continue;
         }
-        if let Some(body) = read_snapshot(&path)?
-            && let Ok(records) = serde_json::from_str::<Vec<Value>>(&body)
-        {
-            out.insert(stem, records);
+        if let Some(body) = read_snapshot(&path)? {
+            out.insert(stem, body);
         }
     }
     Ok(out)
@@ -431,6 +442,37 @@ fn diff(old: &str, new: &str, path: &Utf8Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn body_is_what_serde_json_makes_of_the_whole_array() {
+        let dump = TableDump {
+            name: "t".into(),
+            columns: vec!["id".into(), "doc".into(), "s".into()],
+            order_by: vec!["id".into()],
+            rows: vec![
+                vec![
+                    Value::from(1),
+                    serde_json::json!({"a": [1, {"b": null}], "c": {}}),
+                    Value::from("two\nlines"),
+                ],
+                vec![Value::from(2), serde_json::json!([]), Value::Null],
+            ],
+        };
+        let origins = [
+            Some(Origin::Testdata(crate::Version::parse("7").unwrap())),
+            None,
+        ];
+        let (body, small) = render_with_records(&dump, &origins, &Redactions::default());
+        let whole: Vec<Value> = serde_json::from_str(&body).unwrap();
+        assert_eq!(body, serde_json::to_string_pretty(&whole).unwrap());
+        assert_eq!(small.len(), 2);
+        assert_eq!(small[0].version.as_deref(), Some("7"));
+        let empty = TableDump {
+            rows: Vec::new(),
+            ..dump
+        };
+        assert_eq!(render(&empty, &[], &Redactions::default()), "[]");
+    }
     use serde_json::json;
 
     #[test]

@@ -364,14 +364,7 @@ impl Ladder {
                 .map(|t| snapshot::path_for(&self.snapshots, dialect, t))
                 .map(|p| p.file_stem().unwrap_or_default().to_lowercase())
                 .collect();
-            let mut entries: Vec<_> = fs_err::read_dir(&folder)
-                .map_err(Error::io("read", &folder))?
-                .filter_map(|e| e.ok())
-                .filter_map(|e| Utf8PathBuf::from_path_buf(e.path()).ok())
-                .filter(|p| p.extension() == Some("snap"))
-                .collect();
-            entries.sort();
-            for path in entries {
+            for path in snapshot::existing_snapshots(&folder)? {
                 let stem = path.file_stem().unwrap_or_default();
                 let orphan = match stem.strip_prefix("@query-") {
                     Some(version) => !plan

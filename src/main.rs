@@ -340,9 +340,24 @@ fn bench(command: BenchCommand) -> i32 {
             let Some(exe) = exe else {
                 return fail(&Error::Usage("cannot find the ladder binary itself".into()));
             };
-            let work = match tempfile_dir() {
-                Ok(w) => w,
-                Err(e) => return fail(&e),
+            // Removed when dropped, after the run, whatever its outcome.
+            let temp = tempfile::Builder::new().prefix("ladder-bench-").tempdir();
+            let work = match temp
+                .as_ref()
+                .map(|t| Utf8PathBuf::from_path_buf(t.path().into()))
+            {
+                Ok(Ok(w)) => w,
+                Ok(Err(p)) => {
+                    return fail(&Error::Usage(format!(
+                        "temporary folder {} is not UTF-8",
+                        p.display()
+                    )));
+                }
+                Err(e) => {
+                    return fail(&Error::Usage(format!(
+                        "failed to create a temporary folder: {e}"
+                    )));
+                }
             };
             let options = ladder::bench::Options {
                 sizes: n,
@@ -353,7 +368,6 @@ fn bench(command: BenchCommand) -> i32 {
                 work: work.clone(),
             };
             let results = runtime.block_on(ladder::bench::run(&options, |line| say(line)));
-            let _ = fs_err::remove_dir_all(&work);
             match results {
                 Ok(results) => {
                     let text = results.markdown();
@@ -369,16 +383,6 @@ fn bench(command: BenchCommand) -> i32 {
             }
         }
     }
-}
-
-/// A fresh folder for the benchmark's corpora, under the system's temporary folder.
-fn tempfile_dir() -> Result<Utf8PathBuf, Error> {
-    let dir = std::env::temp_dir().join(format!("ladder-bench-{}", std::process::id()));
-    let dir = Utf8PathBuf::from_path_buf(dir)
-        .map_err(|p| Error::Usage(format!("temporary folder {} is not UTF-8", p.display())))?;
-    fs_err::create_dir_all(&dir)
-        .map_err(|e| Error::Usage(format!("failed to create {dir}: {e}")))?;
-    Ok(dir)
 }
 
 fn releases(args: ReleasesArgs) -> i32 {

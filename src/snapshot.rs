@@ -379,7 +379,8 @@ fn normalise(body: &str) -> String {
     TextSnapshotContents::new(body.to_string(), TextSnapshotKind::File).to_string()
 }
 
-fn existing_snapshots(dir: &Utf8Path) -> Result<Vec<Utf8PathBuf>, Error> {
+/// The `.snap` files in `dir`, sorted; none when it does not exist.
+pub(crate) fn existing_snapshots(dir: &Utf8Path) -> Result<Vec<Utf8PathBuf>, Error> {
     if !dir.is_dir() {
         return Ok(Vec::new());
     }

@@ -687,7 +687,9 @@ impl Ladder {
         items.extend(climb.queries.iter().map(|q| Item::queries(q, dialect)));
         // Read before `check`, which may overwrite them (`--accept`).
         let mut accepted = snapshot::accepted_bodies(snapshots, dialect)?;
-        run.tables = snapshot::check(snapshots, dialect, &items, self.accept)?;
+        run.tables = snapshot::check(snapshots, dialect, &items, &accepted, self.accept)?;
+        // The matrix counts tables' records; ladder's own `@` snapshots hold none.
+        accepted.retain(|stem, _| !stem.starts_with('@'));
         run.matrix = Some(upgrade_matrix(
             releases,
             plan,

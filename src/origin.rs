@@ -14,6 +14,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -68,22 +69,39 @@ impl fmt::Display for Origin {
     }
 }
 
-/// The key of a record: its key columns' values, as JSON text.
-fn key_of(dump: &TableDump, row: &[Value]) -> String {
-    let values: Vec<&Value> = dump
-        .order_by
+/// Where the key columns are among a dump's columns.
+fn key_positions(dump: &TableDump) -> Vec<usize> {
+    dump.order_by
         .iter()
         .filter_map(|k| dump.columns.iter().position(|c| c == k))
-        .filter_map(|i| row.get(i))
-        .collect();
-    serde_json::to_string(&values).unwrap_or_default()
+        .collect()
+}
+
+/// The key of a record: its key columns' values, as a JSON array.
+fn key_of(positions: &[usize], row: &[Value]) -> String {
+    use std::fmt::Write;
+    let mut key = String::with_capacity(8 * positions.len() + 2);
+    key.push('[');
+    for (n, value) in positions.iter().filter_map(|&i| row.get(i)).enumerate() {
+        if n > 0 {
+            key.push(',');
+        }
+        // Numbers display as JSON writes them; the rest through serde_json.
+        let _ = match value {
+            Value::Number(number) => write!(key, "{number}"),
+            other => write!(key, "{other}"),
+        };
+    }
+    key.push(']');
+    key
 }
 
 #[derive(Debug, Clone, Default)]
 struct TableState {
     /// The key columns the keys are made of.
     key_columns: Vec<String>,
-    rows: HashMap<String, Origin>,
+    /// Shared: most records keep their origin step after step.
+    rows: HashMap<String, Arc<Origin>>,
     count: usize,
 }
 
@@ -91,9 +109,12 @@ struct TableState {
 #[derive(Debug, Default)]
 pub struct Origins {
     tables: BTreeMap<String, TableState>,
-    /// Whether the database has triggers (read again after each migration): only then can a
-    /// script change a table it does not name, so only then are row counts compared.
+    /// Whether the database has triggers (read again after each script that can create one):
+    /// only then can a script change a table it does not name, so only then are row counts
+    /// compared.
     triggers: bool,
+    /// Whether the tables were ever listed.
+    listed: bool,
 }
 
 /// Which kind of script just ran.
@@ -110,64 +131,101 @@ impl Origins {
         Origins::default()
     }
 
-    /// Brings the tracker up to date after `script` of `version` ran. `tables` are the tables
-    /// that exist now (ignored ones left out).
+    /// Brings the tracker up to date after `script` of `version` ran. Tables matching `ignore`
+    /// are not followed.
+    ///
+    /// The tables are listed again, and the triggers looked for, only after a script that can
+    /// create, drop or rename one, and the key columns of the tables it names read again only
+    /// when it can also alter a table (see [`reach`]); otherwise what is known stands.
     pub async fn observe(
         &mut self,
         engine: &mut Engine,
-        tables: &[String],
+        ignore: &dyn Fn(&str) -> bool,
         version: &Version,
         after: After,
         script: &str,
     ) -> Result<(), String> {
         let named = words(script);
-        if after != After::Testdata {
-            self.triggers = engine.has_triggers().await?;
+        let reach = if !self.listed || after == After::Dump {
+            Reach {
+                lists: true,
+                rekeys: true,
+            }
+        } else {
+            reach(script, engine.dialect())
+        };
+        // The state before the script of every table read again below, and of every table gone.
+        let mut before: BTreeMap<String, TableState> = BTreeMap::new();
+        let mut reread: BTreeSet<String> = BTreeSet::new();
+        if reach.lists {
+            self.listed = true;
+            let (mut tables, triggers) = engine.catalog().await?;
+            self.triggers = triggers;
+            tables.retain(|t| !ignore(t));
+            let now: BTreeSet<String> = tables.into_iter().collect();
+            let gone: Vec<String> = self
+                .tables
+                .keys()
+                .filter(|t| !now.contains(*t))
+                .cloned()
+                .collect();
+            for table in gone {
+                if let Some(state) = self.tables.remove(&table) {
+                    before.insert(table, state);
+                }
+            }
+            reread.extend(now.into_iter().filter(|t| !self.tables.contains_key(t)));
         }
-        let mut before = std::mem::take(&mut self.tables);
-        let mut now = BTreeMap::new();
-        let mut reread = Vec::new();
-        for table in tables {
-            let unchanged = match before.get(table) {
-                Some(state) if !named.contains(&table.to_lowercase()) => {
-                    !self.triggers || engine.count(table).await? == state.count
-                }
-                _ => false,
-            };
-            // Moved, not copied: an unchanged table's keys can be many, and most tables are
-            // unchanged at most steps.
-            match unchanged.then(|| before.remove(table)).flatten() {
-                Some(state) => {
-                    now.insert(table.clone(), state);
-                }
-                None => reread.push(table.clone()),
+        let gone: Vec<String> = before.keys().cloned().collect();
+        for table in self.tables.keys() {
+            if named.contains(table) || named.contains(&table.to_lowercase()) {
+                reread.insert(table.clone());
             }
         }
-        let gone: Vec<&String> = before.keys().filter(|t| !tables.contains(t)).collect();
+        if self.triggers {
+            // A trigger can write to a table the script does not name.
+            for (table, state) in &self.tables {
+                if !reread.contains(table) && engine.count(table).await? != state.count {
+                    reread.insert(table.clone());
+                }
+            }
+        }
+        for table in &reread {
+            if let Some(state) = self.tables.remove(table) {
+                before.insert(table.clone(), state);
+            }
+        }
+        let gone: Vec<&String> = gone.iter().collect();
+        // The origin of a record new after this script.
+        let fresh = Arc::new(match after {
+            After::Testdata => Origin::Testdata(version.clone()),
+            After::Dump => Origin::Dump(version.clone()),
+            After::Migration => Origin::Migration(version.clone()),
+        });
         for table in reread {
             let old = before.get(&table);
             let known = old
-                .filter(|_| after == After::Testdata && !may_change_tables(script))
+                .filter(|_| !reach.lists && !reach.rekeys)
                 .map(|s| s.key_columns.as_slice());
             let dump = engine.keys(&table, known).await?;
+            let positions = key_positions(&dump);
+            let old_rows = old
+                .filter(|s| s.key_columns == dump.order_by)
+                .map(|s| &s.rows);
             let mut rows = HashMap::with_capacity(dump.rows.len());
             for row in &dump.rows {
-                let key = key_of(&dump, row);
-                let known = old
-                    .filter(|s| s.key_columns == dump.order_by)
-                    .and_then(|s| s.rows.get(&key));
-                let origin = match (known, after) {
-                    (Some(origin), _) => origin.clone(),
-                    (None, After::Testdata) => Origin::Testdata(version.clone()),
-                    (None, After::Dump) => Origin::Dump(version.clone()),
+                let key = key_of(&positions, row);
+                let origin = match (old_rows.and_then(|r| r.get(&key)), after) {
+                    (Some(origin), _) => Arc::clone(origin),
+                    (None, After::Testdata | After::Dump) => Arc::clone(&fresh),
                     (None, After::Migration) => {
                         inherited(&before, &gone, &named, &table, &dump.order_by, &key)
-                            .unwrap_or_else(|| Origin::Migration(version.clone()))
+                            .unwrap_or_else(|| Arc::clone(&fresh))
                     }
                 };
                 rows.insert(key, origin);
             }
-            now.insert(
+            self.tables.insert(
                 table,
                 TableState {
                     key_columns: dump.order_by.clone(),
@@ -176,7 +234,6 @@ impl Origins {
                 },
             );
         }
-        self.tables = now;
         Ok(())
     }
 
@@ -192,9 +249,12 @@ impl Origins {
             .tables
             .get(&dump.name)
             .filter(|s| s.key_columns == dump.order_by);
+        let positions = key_positions(dump);
         dump.rows
             .iter()
-            .map(|row| state.and_then(|s| s.rows.get(&key_of(dump, row)).cloned()))
+            .map(|row| {
+                state.and_then(|s| s.rows.get(&key_of(&positions, row)).map(|o| (**o).clone()))
+            })
             .collect()
     }
 }
@@ -209,7 +269,7 @@ fn inherited(
     table: &str,
     key_columns: &[String],
     key: &str,
-) -> Option<Origin> {
+) -> Option<Arc<Origin>> {
     let candidates = gone
         .iter()
         .map(|t| t.as_str())
@@ -226,7 +286,7 @@ fn inherited(
             .filter(|s| s.key_columns == key_columns)
             .and_then(|s| s.rows.get(key))
         {
-            return Some(origin.clone());
+            return Some(Arc::clone(origin));
         }
     }
     None
@@ -235,10 +295,108 @@ fn inherited(
 /// Whether a script may create, drop, rename or alter a table: it has one of those words (as
 /// whole words: `created_at` is not `create`).
 pub(crate) fn may_change_tables(sql: &str) -> bool {
-    let words = words(sql);
+    changes_tables(&words(sql))
+}
+
+fn changes_tables(words: &BTreeSet<String>) -> bool {
     ["create", "drop", "alter", "rename"]
         .iter()
         .any(|word| words.contains(*word))
+}
+
+/// What a script can change besides rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Reach {
+    /// Which tables exist, or the triggers.
+    lists: bool,
+    /// The key columns of a table it names (any `ALTER TABLE`).
+    rekeys: bool,
+}
+
+/// [`Reach`] of a script, statement by statement, from each statement's leading words. What
+/// is not known to leave tables and triggers alone is taken to change them: a procedure or a
+/// function it calls, dynamic SQL (`DO`, `EXECUTE`), PostgreSQL's `SELECT … INTO new_table`.
+fn reach(script: &str, dialect: crate::Dialect) -> Reach {
+    // Words between CREATE/DROP and the kind of object.
+    const MODIFIERS: &[&str] = &[
+        "or",
+        "replace",
+        "temp",
+        "temporary",
+        "unique",
+        "global",
+        "local",
+        "unlogged",
+        "if",
+        "not",
+        "exists",
+        "concurrently",
+        "online",
+        "offline",
+    ];
+    // Objects whose creation touches no table, trigger or key.
+    const CREATED_ALONE: &[&str] = &[
+        "index",
+        "sequence",
+        "type",
+        "extension",
+        "function",
+        "procedure",
+        "domain",
+        "collation",
+        "statistics",
+        "policy",
+        "role",
+        "user",
+        "aggregate",
+        "operator",
+    ];
+    let mut reach = Reach::default();
+    for statement in crate::sql::split(script, dialect) {
+        let words: Vec<String> = statement
+            .sql
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect();
+        let word = |i: usize| words.get(i).map_or("", String::as_str);
+        let object = || {
+            words
+                .iter()
+                .skip(1)
+                .map(String::as_str)
+                .find(|w| !MODIFIERS.contains(w))
+                .unwrap_or("")
+        };
+        match word(0) {
+            "insert" | "update" | "delete" | "merge" | "replace" | "upsert" | "with"
+            | "comment" | "grant" | "revoke" | "analyze" | "vacuum" | "reindex" | "set"
+            | "begin" | "commit" | "start" | "end" | "savepoint" | "release" | "rollback"
+            | "pragma" | "lock" | "unlock" | "truncate" | "notify" | "refresh" | "cluster"
+            | "checkpoint" | "optimize" | "flush" | "use" => {}
+            "select" | "values" | "table" => {
+                reach.lists |= words.iter().any(|w| w == "into");
+            }
+            "create" => reach.lists |= !CREATED_ALONE.contains(&object()),
+            "drop" => reach.lists |= object() != "index",
+            "alter" => match word(1) {
+                "table" => {
+                    reach.rekeys = true;
+                    // RENAME COLUMN/INDEX/KEY/CONSTRAINT renames those; any other RENAME
+                    // (`RENAME TO t2`, MySQL's bare `RENAME t2`) is taken to rename the table.
+                    let renames_table =
+                        words.iter().position(|w| w == "rename").is_some_and(|at| {
+                            !matches!(word(at + 1), "column" | "index" | "key" | "constraint")
+                        });
+                    reach.lists |= renames_table;
+                }
+                "index" | "sequence" | "type" | "function" | "procedure" | "domain" => {}
+                _ => reach.lists = true,
+            },
+            _ => reach.lists = true,
+        }
+    }
+    reach
 }
 
 /// The words of a script, lower-cased: a table it names is among them.
@@ -268,9 +426,8 @@ mod tests {
         for statement in crate::sql::split(sql, crate::Dialect::Sqlite3) {
             engine.execute(&statement.sql).await.unwrap();
         }
-        let tables = engine.tables().await.unwrap();
         origins
-            .observe(engine, &tables, &v(version), after, sql)
+            .observe(engine, &|_| false, &v(version), after, sql)
             .await
             .unwrap();
     }
@@ -376,6 +533,56 @@ mod tests {
         step(&mut o, e, "1", After::Testdata, "INSERT INTO t VALUES (1)").await;
         step(&mut o, e, "2", After::Testdata, "INSERT INTO t VALUES (2)").await;
         assert_eq!(origins_of(&o, e, "log").await, ["1", "2"]);
+    }
+
+    #[test]
+    fn only_what_can_change_tables_or_keys_makes_them_read_again() {
+        let of = |sql| reach(sql, crate::Dialect::Postgres);
+        let rows = Reach::default();
+        let rekeys = Reach {
+            lists: false,
+            rekeys: true,
+        };
+        let lists = Reach {
+            lists: true,
+            rekeys: false,
+        };
+        for sql in [
+            "UPDATE t SET a = 1; INSERT INTO t VALUES (1); DELETE FROM u",
+            "CREATE UNIQUE INDEX CONCURRENTLY i ON t (a); DROP INDEX i",
+            "-- a comment\nCREATE SEQUENCE s; SELECT setval('s', 3)",
+        ] {
+            assert_eq!(of(sql), rows, "{sql}");
+        }
+        for sql in [
+            "ALTER TABLE t ADD COLUMN c INT",
+            "ALTER TABLE t RENAME COLUMN a TO b",
+            "ALTER TABLE t DROP CONSTRAINT t_pkey, ADD PRIMARY KEY (a)",
+        ] {
+            assert_eq!(of(sql), rekeys, "{sql}");
+        }
+        for sql in [
+            "CREATE TABLE t (a INT)",
+            "CREATE OR REPLACE TEMP VIEW v AS SELECT 1",
+            "CREATE TRIGGER g AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION f()",
+            "DROP TABLE t",
+            "SELECT * INTO t2 FROM t",
+            "CALL make_tables()",
+            "DO $$ BEGIN EXECUTE 'CREATE TABLE x (a int)'; END $$",
+            "RENAME TABLE a TO b",
+        ] {
+            assert!(of(sql).lists, "{sql}");
+        }
+        assert!(of("ALTER TABLE a RENAME TO b").lists);
+        assert_eq!(
+            reach("ALTER TABLE a RENAME b", crate::Dialect::Mysql),
+            Reach {
+                lists: true,
+                rekeys: true
+            }
+        );
+        assert_eq!(of("ALTER INDEX i RENAME TO j"), rows);
+        assert_eq!(of("ALTER VIEW v RENAME TO w"), lists);
     }
 
     #[test]

@@ -208,15 +208,8 @@ pub async fn climb_from(
         }
     };
     if let Some(at) = at {
-        let tables: Vec<String> = engine
-            .tables()
-            .await
-            .map_err(dump_err("list tables".into()))?
-            .into_iter()
-            .filter(|t| !ignore(t))
-            .collect();
         origins
-            .observe(engine, &tables, at, After::Dump, "")
+            .observe(engine, ignore, at, After::Dump, "")
             .await
             .map_err(dump_err("follow the records of the dump".into()))?;
     }
@@ -321,21 +314,8 @@ async fn follow(
     after: After,
     script: &Script,
 ) -> Result<(), String> {
-    // Testdata rarely changes which tables exist; when its text cannot, the tables known after
-    // the migration stand.
-    let tables: Vec<String> =
-        if after == After::Testdata && !crate::origin::may_change_tables(&script.sql) {
-            origins.tables()
-        } else {
-            engine
-                .tables()
-                .await?
-                .into_iter()
-                .filter(|t| !ignore(t))
-                .collect()
-        };
     origins
-        .observe(engine, &tables, &step.version, after, &script.sql)
+        .observe(engine, ignore, &step.version, after, &script.sql)
         .await
 }
 
@@ -570,20 +550,24 @@ async fn apply(
     failing: Failing<'_>,
 ) -> Result<(), Error> {
     if transaction && engine.transactional_ddl() {
-        // BEGIN goes in the same round trip; the newline ends a `--` comment, never a statement.
-        match engine.execute(&format!("BEGIN;\n{}", script.sql)).await {
-            Ok(()) => {
-                if let Err(message) = engine.execute("COMMIT").await {
-                    let statements = sql::split(&script.sql, failing.dialect);
-                    let last = statements.len().saturating_sub(1);
-                    let failing = Failing {
-                        transaction,
-                        ..failing
-                    };
-                    return Err(failure(&failing, script, &statements, last, message, false));
-                }
-                return Ok(());
-            }
+        // BEGIN and COMMIT go in the same round trip; the newlines end a `--` comment, never a
+        // statement. A failure anywhere, the COMMIT's own included (a deferred constraint),
+        // leaves the transaction to roll back, and the file runs again statement by statement
+        // to say where it failed.
+        // SQLite reads an unclosed `/*` to the end, COMMIT included: with a block comment,
+        // COMMIT goes on its own.
+        let commented = script.sql.contains("/*");
+        let batch = if commented {
+            format!("BEGIN;\n{}", script.sql)
+        } else {
+            format!("BEGIN;\n{}\n;COMMIT;", script.sql)
+        };
+        let mut done = engine.execute(&batch).await;
+        if done.is_ok() && commented {
+            done = engine.execute("COMMIT").await;
+        }
+        match done {
+            Ok(()) => return Ok(()),
             // The rollback's own error would hide the real one; the database is scratch.
             Err(_) => {
                 let _ = engine.execute("ROLLBACK").await;

@@ -274,12 +274,14 @@ impl TableResult {
     }
 }
 
-/// Compares every item with its snapshot under `dir/<dialect>/`; with `accept`, writes the new
-/// ones and removes those that nothing produces any more.
+/// Compares every item with its snapshot under `dir/<dialect>/`, whose bodies are `accepted`
+/// (as [`accepted_bodies`] read them); with `accept`, writes the new ones and removes those that
+/// nothing produces any more.
 pub fn check(
     dir: &Utf8Path,
     dialect: Dialect,
     items: &[Item],
+    accepted: &BTreeMap<String, String>,
     accept: bool,
 ) -> Result<Vec<TableResult>, Error> {
     let mut results = Vec::new();
@@ -287,8 +289,8 @@ pub fn check(
     let folder = dir.join(dialect.name());
     for item in items {
         let path = folder.join(format!("{}.snap", item.stem));
-        seen.insert(path.clone());
-        let status = match read_snapshot(&path)? {
+        seen.insert(item.stem.as_str());
+        let status = match accepted.get(&item.stem).cloned() {
             None => Status::New {
                 body: item.body.clone(),
             },
@@ -315,12 +317,12 @@ pub fn check(
             accepted,
         });
     }
-    for path in existing_snapshots(&folder)? {
-        if seen.contains(&path) {
+    for (stem, old) in accepted {
+        if seen.contains(stem.as_str()) {
             continue;
         }
-        let old = read_snapshot(&path)?.unwrap_or_default();
-        let table = path.file_stem().unwrap_or_default().to_string();
+        let path = folder.join(format!("{stem}.snap"));
+        let table = stem.clone();
         if accept {
             fs_err::remove_file(&path).map_err(Error::io("remove", &path))?;
         }
@@ -329,7 +331,7 @@ pub fn check(
             path: path.clone(),
             rows: 0,
             status: Status::Removed {
-                diff: diff(&old, "", &path),
+                diff: diff(old, "", &path),
             },
             accepted: accept,
         });
@@ -338,8 +340,8 @@ pub fn check(
     Ok(results)
 }
 
-/// The accepted snapshot text of each table under `dir/<dialect>/` (ladder's own `@` snapshots
-/// left out), by file stem.
+/// The accepted snapshot text of each snapshot under `dir/<dialect>/`, by file stem, as insta
+/// reads it.
 pub fn accepted_bodies(
     dir: &Utf8Path,
     dialect: Dialect,
@@ -347,9 +349,6 @@ pub fn accepted_bodies(
     let mut out = BTreeMap::new();
     for path in existing_snapshots(&dir.join(dialect.name()))? {
         let stem = path.file_stem().unwrap_or_default().to_string();
-        if stem.starts_with('@') {
-            continue;
-        }
         if let Some(body) = read_snapshot(&path)? {
             out.insert(stem, body);
         }
@@ -443,6 +442,16 @@ fn diff(old: &str, new: &str, path: &Utf8Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`check`] against what is on disk now.
+    fn check_on_disk(
+        dir: &Utf8Path,
+        dialect: Dialect,
+        items: &[Item],
+        accept: bool,
+    ) -> Result<Vec<TableResult>, Error> {
+        check(dir, dialect, items, &accepted_bodies(dir, dialect)?, accept)
+    }
 
     #[test]
     fn body_is_what_serde_json_makes_of_the_whole_array() {
@@ -565,25 +574,26 @@ mod tests {
         let dir = Utf8Path::from_path(dir.path()).unwrap();
         let tables = [dump()];
         let none = Redactions::default();
-        let first = check(dir, Dialect::Sqlite3, &items(&tables, &none), false).unwrap();
+        let first = check_on_disk(dir, Dialect::Sqlite3, &items(&tables, &none), false).unwrap();
         assert!(matches!(first[0].status, Status::New { .. }) && first[0].failed());
         assert!(
             !dir.join("sqlite3/users.snap").exists(),
             "wrote without --accept"
         );
 
-        check(dir, Dialect::Sqlite3, &items(&tables, &none), true).unwrap();
+        check_on_disk(dir, Dialect::Sqlite3, &items(&tables, &none), true).unwrap();
         let parsed = Snapshot::from_file(dir.join("sqlite3/users.snap").as_std_path()).unwrap();
         assert_eq!(
             parsed.metadata().description(),
             Some("table users on sqlite3: 2 rows, ordered by id")
         );
-        let again = check(dir, Dialect::Sqlite3, &items(&tables, &none), false).unwrap();
+        let again = check_on_disk(dir, Dialect::Sqlite3, &items(&tables, &none), false).unwrap();
         assert_eq!(again[0].status, Status::Unchanged);
 
         let mut changed = dump();
         changed.rows[0][1] = json!("b@example.com");
-        let result = check(dir, Dialect::Sqlite3, &items(&[changed], &none), false).unwrap();
+        let result =
+            check_on_disk(dir, Dialect::Sqlite3, &items(&[changed], &none), false).unwrap();
         let Status::Changed { diff } = &result[0].status else {
             panic!("expected a change, got {:?}", result[0].status);
         };
@@ -598,11 +608,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let dir = Utf8Path::from_path(dir.path()).unwrap();
         let none = Redactions::default();
-        check(dir, Dialect::Sqlite3, &items(&[dump()], &none), true).unwrap();
-        let result = check(dir, Dialect::Sqlite3, &[], false).unwrap();
+        check_on_disk(dir, Dialect::Sqlite3, &items(&[dump()], &none), true).unwrap();
+        let result = check_on_disk(dir, Dialect::Sqlite3, &[], false).unwrap();
         assert_eq!(result.len(), 1);
         assert!(matches!(result[0].status, Status::Removed { .. }) && result[0].failed());
-        check(dir, Dialect::Sqlite3, &[], true).unwrap();
+        check_on_disk(dir, Dialect::Sqlite3, &[], true).unwrap();
         assert!(!dir.join("sqlite3/users.snap").exists());
     }
 }

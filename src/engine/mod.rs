@@ -179,7 +179,7 @@ pub struct TableDump {
 }
 
 /// The rows a query returned, values as JSON with their real types.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct QueryResult {
     pub columns: Vec<String>,
     pub rows: Vec<Vec<Value>>,
@@ -369,6 +369,16 @@ impl Engine {
         known: Option<&[String]>,
     ) -> Result<TableDump, String> {
         each!(self, e => e.keys(table, known).await.map_err(|e| db_message(&e)))
+    }
+
+    /// The tables, sorted by name, and whether the database has triggers ([`Self::tables`] and
+    /// [`Self::has_triggers`]; in one query where the catalog allows).
+    pub async fn catalog(&mut self) -> Result<(Vec<String>, bool), String> {
+        if let Engine::Postgres(e, _) = self {
+            return e.catalog().await.map_err(|e| db_message(&e));
+        }
+        let tables = self.tables().await?;
+        Ok((tables, self.has_triggers().await?))
     }
 
     /// Whether the scratch database has triggers: a statement can then write to tables it does

@@ -76,6 +76,12 @@ impl PostgresEngine {
                     .execute(&mut conn)
                     .await
                     .map_err(connect_error("set up", &engine.server))?;
+                // A scratch database needs no durable commits: without waiting for the WAL to
+                // reach the disk, a commit per migration and per testdata file costs no flush.
+                // Servers that lack the setting (CockroachDB) just keep their own.
+                let _ = sqlx::raw_sql("SET synchronous_commit = off")
+                    .execute(&mut conn)
+                    .await;
                 engine.conn = Some(conn);
                 Ok(engine)
             }
@@ -161,18 +167,32 @@ impl PostgresEngine {
     }
 
     pub async fn tables(&mut self) -> Result<Vec<String>, sqlx::Error> {
-        let rows: Vec<(String, String, bool)> = sqlx::query_as(
-            "SELECT n.nspname::text, c.relname::text, n.nspname = current_schema() \
-             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition \
+        Ok(self.catalog().await?.0)
+    }
+
+    /// The tables, and whether the database has triggers, in one query.
+    pub async fn catalog(&mut self) -> Result<(Vec<String>, bool), sqlx::Error> {
+        // With no table, one row of NULLs still says whether there are triggers.
+        // schema, table, whether the schema is the current one, whether there are triggers.
+        type CatalogRow = (Option<String>, Option<String>, Option<bool>, bool);
+        let rows: Vec<CatalogRow> = sqlx::query_as(
+            "SELECT n.nspname::text, c.relname::text, n.nspname = current_schema(), \
+                    EXISTS (SELECT 1 FROM pg_trigger WHERE NOT tgisinternal) \
+             FROM (SELECT 1) one \
+             LEFT JOIN (pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+               AND c.relkind IN ('r', 'p') AND NOT c.relispartition \
                AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'crdb_internal', 'pg_extension') \
-               AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'",
+               AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%') ON true",
         )
         .fetch_all(self.conn()?)
         .await?;
         self.tables.clear();
-        for (schema, table, current) in rows {
-            let name = if current {
+        let triggers = rows.first().is_some_and(|r| r.3);
+        for (schema, table, current, _) in rows {
+            let (Some(schema), Some(table)) = (schema, table) else {
+                continue;
+            };
+            let name = if current == Some(true) {
                 table.clone()
             } else {
                 format!("{schema}.{table}")
@@ -181,7 +201,7 @@ impl PostgresEngine {
         }
         let mut names: Vec<String> = self.tables.keys().cloned().collect();
         names.sort();
-        Ok(names)
+        Ok((names, triggers))
     }
 
     pub async fn dump(&mut self, name: &str) -> Result<TableDump, sqlx::Error> {
@@ -197,7 +217,9 @@ impl PostgresEngine {
         if let Some((sql, columns, order_by)) = self.key_plans.get(name).cloned()
             && known == Some(order_by.as_slice())
         {
-            let rows: Vec<sqlx::postgres::PgRow> = sqlx::query(AssertSqlSafe(sql))
+            // As plain text, in one round trip: no statement to prepare for a query that
+            // differs table by table.
+            let rows: Vec<sqlx::postgres::PgRow> = sqlx::raw_sql(AssertSqlSafe(sql))
                 .fetch_all(self.conn()?)
                 .await?;
             let rows = json_rows(&rows, columns.len())?;
@@ -218,28 +240,33 @@ impl PostgresEngine {
             .cloned()
             .ok_or_else(|| sqlx::Error::Protocol(format!("unknown table {name}")))?;
         let qualified = format!("{}.{}", quote_ident(&schema), quote_ident(&table));
-        let columns: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT a.attname::text, t.typname::text, t.typcategory::text \
+        // Each column with its place in the primary key (0: not in it), in one query.
+        let described: Vec<(String, String, String, i32)> = sqlx::query_as(
+            "SELECT a.attname::text, t.typname::text, t.typcategory::text, \
+                    COALESCE((SELECT k.ord::int4 FROM unnest(i.indkey) WITH ORDINALITY \
+                              AS k(attnum, ord) WHERE k.attnum = a.attnum), 0) \
              FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
+             LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary \
              WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped \
              ORDER BY a.attnum",
         )
         .bind(&qualified)
         .fetch_all(self.conn()?)
         .await?;
-        let pk: Vec<String> = sqlx::query_scalar(
-            "SELECT a.attname::text FROM pg_index i \
-             JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) ON true \
-             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum \
-             WHERE i.indrelid = $1::regclass AND i.indisprimary ORDER BY k.ord",
-        )
-        .bind(&qualified)
-        .fetch_all(self.conn()?)
-        .await?;
+        let mut pk: Vec<(i32, String)> = described
+            .iter()
+            .filter(|(_, _, _, at)| *at > 0)
+            .map(|(n, _, _, at)| (*at, n.clone()))
+            .collect();
+        pk.sort();
+        let columns: Vec<(String, String, String)> = described
+            .into_iter()
+            .map(|(n, t, c, _)| (n, t, c))
+            .collect();
         let order_by: Vec<String> = if pk.is_empty() {
             columns.iter().map(|(n, _, _)| n.clone()).collect()
         } else {
-            pk
+            pk.into_iter().map(|(_, n)| n).collect()
         };
         let mut columns = columns;
         if keys_only {
@@ -276,7 +303,7 @@ impl PostgresEngine {
             self.key_plans
                 .insert(name.to_string(), (sql.clone(), names, order_by.clone()));
         }
-        let rows: Vec<sqlx::postgres::PgRow> = sqlx::query(AssertSqlSafe(sql))
+        let rows: Vec<sqlx::postgres::PgRow> = sqlx::raw_sql(AssertSqlSafe(sql))
             .fetch_all(self.conn()?)
             .await?;
         let rows = json_rows(&rows, columns.len())?;

@@ -1,23 +1,78 @@
 //! Embedded SQLite, in memory: the default engine, with nothing to install.
 
+use std::collections::HashMap;
+use std::ffi::{CStr, c_int};
+use std::mem::ManuallyDrop;
+use std::ptr::NonNull;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use libsqlite3_sys as ffi;
 use serde_json::Value;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteRow, SqliteValueRef};
-use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Decode, Row, Sqlite, TypeInfo, ValueRef};
+use sqlx::sqlite::{LockedSqliteHandle, SqliteConnectOptions, SqliteConnection};
+use sqlx::{ConnectOptions, Connection};
 
 use super::{QueryResult, TableDump, hex_literal, quote_ident};
 use crate::error::Error;
 use crate::schema::{Column, ForeignKey, Index, Schema, Table, strip_outer_parens};
 
+/// sqlx opens the connection; ladder then holds sqlx's lock on its handle for the engine's
+/// whole life and runs every statement through SQLite's C API on its own thread. Through sqlx,
+/// each query and each row would be handed over from sqlx's worker thread, and at a few small
+/// queries per migration those hand-overs cost more than the statements.
 pub struct SqliteEngine {
-    conn: SqliteConnection,
+    held: Option<Held>,
     /// When the running statement must stop; SQLite's progress handler checks it, since SQLite
-    /// has no statement timeout of its own and the statement runs on sqlx's worker thread.
+    /// has no statement timeout of its own.
     deadline: Arc<Mutex<Option<Instant>>>,
     timeout: Option<Duration>,
+}
+
+/// sqlx's connection, in a box of its own, and the lock on its handle, which borrows it.
+struct Held {
+    handle: ManuallyDrop<LockedSqliteHandle<'static>>,
+    conn: NonNull<SqliteConnection>,
+    /// ladder's own queries, kept prepared by their text: it asks the same few questions after
+    /// every migration. Finalized before the connection closes.
+    statements: HashMap<String, Prepared>,
+}
+
+/// How many of ladder's own statements stay prepared at most (one per table it reads).
+const MAX_PREPARED: usize = 2_000;
+
+// SAFETY: the connection is only used through `handle`, by whoever holds the engine, one call at
+// a time (SQLite's multi-thread mode allows a connection to move between threads); `conn` is
+// only touched again to free it, after the lock is released.
+unsafe impl Send for Held {}
+
+impl Held {
+    fn db(&mut self) -> *mut ffi::sqlite3 {
+        self.handle.as_raw_handle().as_ptr()
+    }
+
+    /// Releases the lock and hands the connection back.
+    fn into_conn(self) -> SqliteConnection {
+        let mut this = ManuallyDrop::new(self);
+        drop(std::mem::take(&mut this.statements));
+        // SAFETY: the lock is released before its connection is taken back from the box it was
+        // leaked into in `SqliteEngine::open`; `this` is never dropped, so neither happens twice.
+        unsafe {
+            ManuallyDrop::drop(&mut this.handle);
+            *Box::from_raw(this.conn.as_ptr())
+        }
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.statements.clear();
+        // SAFETY: as in `into_conn`: the lock goes first, then the box it borrowed.
+        unsafe {
+            ManuallyDrop::drop(&mut self.handle);
+            drop(Box::from_raw(self.conn.as_ptr()));
+        }
+    }
 }
 
 /// SQLite virtual-machine steps between two looks at the deadline.
@@ -34,22 +89,41 @@ impl SqliteEngine {
         let options = SqliteConnectOptions::from_str("sqlite::memory:")
             .map_err(connect_err)?
             .foreign_keys(true);
-        let mut conn = options.connect().await.map_err(connect_err)?;
+        let conn = options.connect().await.map_err(connect_err)?;
+        let conn = NonNull::from(Box::leak(Box::new(conn)));
+        // SAFETY: the box lives until `Held` frees it, after releasing this lock.
+        let handle = match unsafe { &mut *conn.as_ptr() }.lock_handle().await {
+            Ok(handle) => handle,
+            Err(e) => {
+                // SAFETY: no lock was taken; the box is freed once, here.
+                drop(unsafe { Box::from_raw(conn.as_ptr()) });
+                return Err(connect_err(e));
+            }
+        };
+        let mut held = Held {
+            handle: ManuallyDrop::new(handle),
+            conn,
+            statements: HashMap::new(),
+        };
         let deadline: Arc<Mutex<Option<Instant>>> = Arc::default();
         let watched = Arc::clone(&deadline);
-        conn.lock_handle()
-            .await
-            .map_err(connect_err)?
-            .set_progress_handler(PROGRESS_STEPS, move || {
-                // Returning false interrupts the statement ("interrupted").
-                let deadline = *watched.lock().unwrap_or_else(|p| p.into_inner());
-                deadline.is_none_or(|d| Instant::now() < d)
-            });
+        held.handle.set_progress_handler(PROGRESS_STEPS, move || {
+            // Returning false interrupts the statement ("interrupted").
+            let deadline = *watched.lock().unwrap_or_else(|p| p.into_inner());
+            deadline.is_none_or(|d| Instant::now() < d)
+        });
         Ok(SqliteEngine {
-            conn,
+            held: Some(held),
             deadline,
             timeout: None,
         })
+    }
+
+    fn db(&mut self) -> *mut ffi::sqlite3 {
+        self.held
+            .as_mut()
+            .expect("the connection is held until close")
+            .db()
     }
 
     /// Interrupts any later statement that runs longer than `timeout`.
@@ -61,8 +135,7 @@ impl SqliteEngine {
         self.timeout
     }
 
-    /// Starts the clock of the statement about to run. A statement abandoned half-way (Ctrl-C)
-    /// leaves it running, so that it is still interrupted in time.
+    /// Starts the clock of the statement about to run.
     fn arm(&self) {
         *self.deadline.lock().unwrap_or_else(|p| p.into_inner()) =
             self.timeout.map(|t| Instant::now() + t);
@@ -72,19 +145,12 @@ impl SqliteEngine {
         *self.deadline.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
-    /// Runs a script of any number of statements.
-    ///
-    /// Through `sqlite3_exec` on the connection's own handle, in one call: sqlx's worker thread
-    /// would hand each statement's result over to this thread, and those hand-overs cost more
-    /// than running the statements.
+    /// Runs a script of any number of statements, in one `sqlite3_exec` call.
     pub async fn execute(&mut self, sql: &str) -> Result<(), sqlx::Error> {
         let script = std::ffi::CString::new(sql)
             .map_err(|_| sqlx::Error::Protocol("the SQL holds a NUL character".into()))?;
         self.arm();
-        let done = match self.conn.lock_handle().await {
-            Ok(mut handle) => exec(handle.as_raw_handle(), &script),
-            Err(e) => Err(e),
-        };
+        let done = exec(self.db(), &script);
         self.disarm();
         done
     }
@@ -94,89 +160,90 @@ impl SqliteEngine {
         self.execute("PRAGMA foreign_keys = ON").await
     }
 
-    /// The tables, sorted by name; in one row (a JSON array), as [`Self::keys`] reads keys.
+    /// One statement's column names and rows, `binds` bound as text to its parameters.
+    fn rows(&mut self, sql: &str, binds: &[&str]) -> Result<QueryResult, sqlx::Error> {
+        let held = self
+            .held
+            .as_mut()
+            .expect("the connection is held until close");
+        let db = held.db();
+        if !held.statements.contains_key(sql) {
+            if held.statements.len() >= MAX_PREPARED {
+                held.statements.clear();
+            }
+            match prepare(db, sql, true)? {
+                Some(statement) => held.statements.insert(sql.to_string(), statement),
+                None => return Ok(QueryResult::default()),
+            };
+        }
+        let statement = &held.statements[sql];
+        let result = run(db, statement, binds);
+        statement.reset();
+        result
+    }
+
+    /// The tables, sorted by name.
     pub async fn tables(&mut self) -> Result<Vec<String>, sqlx::Error> {
-        let packed: String = sqlx::query_scalar(
-            "SELECT json_group_array(name) FROM sqlite_schema \
+        let found = self.rows(
+            "SELECT name FROM sqlite_schema \
              WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
-        )
-        .fetch_one(&mut self.conn)
-        .await?;
-        let mut names: Vec<String> =
-            serde_json::from_str(&packed).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-        // Byte order, as SQLite's BINARY collation sorts: an aggregate's order is not promised.
+            &[],
+        )?;
+        let mut names: Vec<String> = found.rows.iter().map(|r| text(&r[0])).collect();
+        // Byte order, as SQLite's BINARY collation sorts.
         names.sort();
         Ok(names)
     }
 
     pub async fn dump(&mut self, table: &str) -> Result<TableDump, sqlx::Error> {
-        self.dump_with(table, false).await
+        self.dump_with(table, None, false)
     }
 
     /// Only the key columns, in no particular order (see [`super::Engine::keys`]); `known` are
     /// the key columns when the caller knows them.
-    ///
-    /// All keys come back in one row, as a JSON array: sqlx hands rows over from its SQLite
-    /// thread one at a time, which costs more than reading them. JSON renders integers, text and
-    /// NULL as ladder does; a key with a real or a blob takes the row-by-row path instead.
     pub async fn keys(
         &mut self,
         table: &str,
         known: Option<&[String]>,
     ) -> Result<TableDump, sqlx::Error> {
-        let key = match known {
-            Some(key) => key.to_vec(),
-            None => self.dump_with_columns(table).await?.1,
-        };
-        let list: Vec<String> = key.iter().map(|c| quote_ident(c)).collect();
-        let sql = format!(
-            "SELECT json_group_array(json_array({})) FROM {}",
-            list.join(", "),
-            quote_ident(table)
-        );
-        let packed: Result<String, sqlx::Error> = sqlx::query_scalar(AssertSqlSafe(sql))
-            .fetch_one(&mut self.conn)
-            .await;
-        if let Ok(rows) = packed.map(|text| serde_json::from_str::<Vec<Vec<Value>>>(&text))
-            && let Ok(rows) = rows
-            && !rows
-                .iter()
-                .flatten()
-                .any(|v| v.as_number().is_some_and(|n| n.is_f64()))
-        {
-            return Ok(TableDump {
-                name: table.to_string(),
-                columns: key.clone(),
-                order_by: key,
-                rows,
-            });
-        }
-        self.dump_with(table, true).await
+        self.dump_with(table, known, true)
     }
 
     /// A table's columns, and its key columns (the primary key, else every column).
-    async fn dump_with_columns(
+    fn dump_with_columns(
         &mut self,
         table: &str,
     ) -> Result<(Vec<String>, Vec<String>), sqlx::Error> {
-        let info: Vec<(String, i64)> =
-            sqlx::query_as("SELECT name, pk FROM pragma_table_info(?) ORDER BY cid")
-                .bind(table)
-                .fetch_all(&mut self.conn)
-                .await?;
-        let columns: Vec<String> = info.iter().map(|(name, _)| name.clone()).collect();
-        let mut pk: Vec<&(String, i64)> = info.iter().filter(|(_, pk)| *pk > 0).collect();
-        pk.sort_by_key(|(_, pk)| *pk);
+        let info = self.rows(
+            "SELECT name, pk FROM pragma_table_info(?) ORDER BY cid",
+            &[table],
+        )?;
+        let columns: Vec<String> = info.rows.iter().map(|r| text(&r[0])).collect();
+        let mut pk: Vec<(i64, String)> = info
+            .rows
+            .iter()
+            .map(|r| (int(&r[1]), text(&r[0])))
+            .filter(|(pk, _)| *pk > 0)
+            .collect();
+        pk.sort();
         let order_by: Vec<String> = if pk.is_empty() {
             columns.clone()
         } else {
-            pk.iter().map(|(name, _)| name.clone()).collect()
+            pk.into_iter().map(|(_, name)| name).collect()
         };
         Ok((columns, order_by))
     }
 
-    async fn dump_with(&mut self, table: &str, keys_only: bool) -> Result<TableDump, sqlx::Error> {
-        let (columns, order_by) = self.dump_with_columns(table).await?;
+    fn dump_with(
+        &mut self,
+        table: &str,
+        known: Option<&[String]>,
+        keys_only: bool,
+    ) -> Result<TableDump, sqlx::Error> {
+        let (columns, order_by) = match known {
+            Some(key) => (key.to_vec(), key.to_vec()),
+            None => self.dump_with_columns(table)?,
+        };
         let columns = if keys_only { order_by.clone() } else { columns };
         let select_list: Vec<String> = columns.iter().map(|c| quote_ident(c)).collect();
         let order_list: Vec<String> = order_by.iter().map(|c| quote_ident(c)).collect();
@@ -190,17 +257,7 @@ impl SqliteEngine {
             select_list.join(", "),
             quote_ident(table),
         );
-        let rows: Vec<SqliteRow> = sqlx::query(AssertSqlSafe(sql))
-            .fetch_all(&mut self.conn)
-            .await?;
-        let rows = rows
-            .iter()
-            .map(|row| {
-                (0..columns.len())
-                    .map(|i| row.try_get_raw(i).map(to_json))
-                    .collect::<Result<Vec<Value>, sqlx::Error>>()
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let rows = self.rows(&sql, &[])?.rows;
         Ok(TableDump {
             name: table.to_string(),
             columns,
@@ -210,25 +267,18 @@ impl SqliteEngine {
     }
 
     pub async fn query(&mut self, sql: &str) -> Result<QueryResult, sqlx::Error> {
-        use sqlx::Column;
         self.arm();
-        let rows = sqlx::query(AssertSqlSafe(super::bare_query(sql)))
-            .fetch_all(&mut self.conn)
-            .await;
-        self.disarm();
-        let rows: Vec<SqliteRow> = rows?;
-        let columns: Vec<String> = rows.first().map_or_else(Vec::new, |row| {
-            row.columns().iter().map(|c| c.name().to_string()).collect()
+        let db = self.db();
+        let result = prepare(db, super::bare_query(sql), false).and_then(|statement| {
+            statement.map_or_else(|| Ok(QueryResult::default()), |s| run(db, &s, &[]))
         });
-        let rows = rows
-            .iter()
-            .map(|row| {
-                (0..columns.len())
-                    .map(|i| row.try_get_raw(i).map(to_json))
-                    .collect::<Result<Vec<Value>, sqlx::Error>>()
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(QueryResult { columns, rows })
+        self.disarm();
+        let mut result = result?;
+        // As the servers report it: no rows, no columns.
+        if result.rows.is_empty() {
+            result.columns.clear();
+        }
+        Ok(result)
     }
 
     pub async fn schema(
@@ -245,34 +295,52 @@ impl SqliteEngine {
     }
 
     async fn table_schema(&mut self, name: &str, all: &[String]) -> Result<Table, sqlx::Error> {
-        let conn = &mut self.conn;
-        let sql: Option<String> =
-            sqlx::query_scalar("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?")
-                .bind(name)
-                .fetch_one(&mut *conn)
-                .await?;
-        let without_rowid: bool = sqlx::query_scalar(
-            "SELECT wr FROM pragma_table_list WHERE schema = 'main' AND name = ?",
-        )
-        .bind(name)
-        .fetch_optional(&mut *conn)
-        .await?
-        .unwrap_or(false);
+        let sql = self
+            .rows(
+                "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?",
+                &[name],
+            )?
+            .rows
+            .first()
+            .and_then(|r| opt_text(&r[0]));
+        let without_rowid = self
+            .rows(
+                "SELECT wr FROM pragma_table_list WHERE schema = 'main' AND name = ?",
+                &[name],
+            )?
+            .rows
+            .first()
+            .is_some_and(|r| int(&r[0]) != 0);
         // hidden: 0 plain, 1 hidden (virtual tables), 2 and 3 generated columns.
         // name, declared type, NOT NULL, default, position in the primary key.
         type ColumnRow = (String, Option<String>, bool, Option<String>, i64);
-        let columns: Vec<ColumnRow> = sqlx::query_as(
-            "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_xinfo(?) \
-             WHERE hidden <> 1 ORDER BY cid",
-        )
-        .bind(name)
-        .fetch_all(&mut *conn)
-        .await?;
-        let indexes: Vec<(String, bool, String)> =
-            sqlx::query_as("SELECT name, \"unique\", origin FROM pragma_index_list(?)")
-                .bind(name)
-                .fetch_all(&mut *conn)
-                .await?;
+        let columns: Vec<ColumnRow> = self
+            .rows(
+                "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_xinfo(?) \
+                 WHERE hidden <> 1 ORDER BY cid",
+                &[name],
+            )?
+            .rows
+            .iter()
+            .map(|r| {
+                (
+                    text(&r[0]),
+                    opt_text(&r[1]),
+                    int(&r[2]) != 0,
+                    opt_text(&r[3]),
+                    int(&r[4]),
+                )
+            })
+            .collect();
+        let indexes: Vec<(String, bool, String)> = self
+            .rows(
+                "SELECT name, \"unique\", origin FROM pragma_index_list(?)",
+                &[name],
+            )?
+            .rows
+            .iter()
+            .map(|r| (text(&r[0]), int(&r[1]) != 0, text(&r[2])))
+            .collect();
         let mut pk: Vec<(i64, &str)> = columns
             .iter()
             .filter(|c| c.4 > 0)
@@ -309,27 +377,31 @@ impl SqliteEngine {
             if origin == "pk" {
                 continue;
             }
-            let keys: Vec<(i64, Option<String>)> = sqlx::query_as(
-                "SELECT cid, name FROM pragma_index_xinfo(?) WHERE key = 1 ORDER BY seqno",
-            )
-            .bind(index)
-            .fetch_all(&mut *conn)
-            .await?;
-            let index_sql: Option<String> = sqlx::query_scalar(
-                "SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?",
-            )
-            .bind(index)
-            .fetch_optional(&mut *conn)
-            .await?
-            .flatten();
+            let keys: Vec<Option<String>> = self
+                .rows(
+                    "SELECT name FROM pragma_index_xinfo(?) WHERE key = 1 ORDER BY seqno",
+                    &[index],
+                )?
+                .rows
+                .iter()
+                .map(|r| opt_text(&r[0]))
+                .collect();
+            let index_sql = self
+                .rows(
+                    "SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?",
+                    &[index],
+                )?
+                .rows
+                .first()
+                .and_then(|r| opt_text(&r[0]));
             let (expressions, predicate) =
                 index_sql.as_deref().map(index_parts).unwrap_or_default();
             let columns = keys
                 .into_iter()
                 .enumerate()
-                .map(|(i, (_, column))| match column {
+                .map(|(i, column)| match column {
                     Some(column) => column,
-                    // cid -2: an expression, which only the CREATE INDEX text holds.
+                    // No name: an expression, which only the CREATE INDEX text holds.
                     None => expressions
                         .get(i)
                         .cloned()
@@ -348,17 +420,19 @@ impl SqliteEngine {
                 predicate,
             });
         }
-        let keys: Vec<(i64, String, String, Option<String>, String, String)> = sqlx::query_as(
-            "SELECT id, \"table\", \"from\", \"to\", on_delete, on_update \
-             FROM pragma_foreign_key_list(?) ORDER BY id, seq",
-        )
-        .bind(name)
-        .fetch_all(&mut *conn)
-        .await?;
+        let keys = self
+            .rows(
+                "SELECT id, \"table\", \"from\", \"to\", on_delete, on_update \
+                 FROM pragma_foreign_key_list(?) ORDER BY id, seq",
+                &[name],
+            )?
+            .rows;
         let mut by_id: Vec<(i64, ForeignKey, bool)> = Vec::new();
-        for (id, parent, from, to, on_delete, on_update) in keys {
+        for row in &keys {
+            let id = int(&row[0]);
             if by_id.last().is_none_or(|(last, _, _)| *last != id) {
                 // Table names are case-insensitive: show the parent as it is named.
+                let parent = text(&row[1]);
                 let parent = all
                     .iter()
                     .find(|t| t.eq_ignore_ascii_case(&parent))
@@ -366,15 +440,15 @@ impl SqliteEngine {
                     .unwrap_or(parent);
                 let key = ForeignKey {
                     references: parent,
-                    on_delete: on_delete.to_lowercase(),
-                    on_update: on_update.to_lowercase(),
+                    on_delete: text(&row[4]).to_lowercase(),
+                    on_update: text(&row[5]).to_lowercase(),
                     ..ForeignKey::default()
                 };
                 by_id.push((id, key, false));
             }
             let (_, key, implicit) = by_id.last_mut().expect("pushed above");
-            key.columns.push(from);
-            match to {
+            key.columns.push(text(&row[2]));
+            match opt_text(&row[3]) {
                 Some(to) => key.referenced_columns.push(to),
                 None => *implicit = true,
             }
@@ -382,47 +456,201 @@ impl SqliteEngine {
         for (_, mut key, implicit) in by_id {
             if implicit {
                 // `REFERENCES parent` without columns means the parent's primary key.
-                key.referenced_columns = sqlx::query_scalar(
-                    "SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk",
-                )
-                .bind(&key.references)
-                .fetch_all(&mut *conn)
-                .await?;
+                key.referenced_columns = self
+                    .rows(
+                        "SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk",
+                        &[&key.references],
+                    )?
+                    .rows
+                    .iter()
+                    .map(|r| text(&r[0]))
+                    .collect();
             }
             table.foreign_keys.insert(key);
         }
         table.checks = sql.as_deref().map(checks).unwrap_or_default();
-        table.triggers = sqlx::query_scalar(
-            "SELECT name FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = ?",
-        )
-        .bind(name)
-        .fetch_all(&mut *conn)
-        .await?
-        .into_iter()
-        .collect();
+        table.triggers = self
+            .rows(
+                "SELECT name FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = ?",
+                &[name],
+            )?
+            .rows
+            .iter()
+            .map(|r| text(&r[0]))
+            .collect();
         Ok(table)
     }
 
-    pub async fn close(self) -> Result<(), crate::error::Error> {
+    pub async fn close(mut self) -> Result<(), crate::error::Error> {
         // An in-memory database disappears with its connection.
-        let _ = self.conn.close().await;
+        if let Some(held) = self.held.take() {
+            let _ = held.into_conn().close().await;
+        }
         Ok(())
     }
 }
 
-/// A stored value as JSON, by the value's own storage class (SQLite types values, not columns).
-fn to_json(value: SqliteValueRef<'_>) -> Value {
-    if value.is_null() {
-        return Value::Null;
+/// A text value (a name, a type); other values as JSON text.
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
     }
-    let kind = value.type_info().name().to_string();
-    let decoded = match kind.as_str() {
-        "INTEGER" => <i64 as Decode<Sqlite>>::decode(value).map(Value::from),
-        "REAL" => <f64 as Decode<Sqlite>>::decode(value).map(real_to_json),
-        "BLOB" => <Vec<u8> as Decode<Sqlite>>::decode(value).map(|b| Value::from(hex_literal(&b))),
-        _ => <String as Decode<Sqlite>>::decode(value).map(Value::from),
+}
+
+fn opt_text(value: &Value) -> Option<String> {
+    (!value.is_null()).then(|| text(value))
+}
+
+fn int(value: &Value) -> i64 {
+    value.as_i64().unwrap_or(0)
+}
+
+/// Finalizes a prepared statement when dropped.
+struct Prepared(*mut ffi::sqlite3_stmt);
+
+impl Prepared {
+    /// Makes the statement ready to run again, parameters cleared.
+    fn reset(&self) {
+        // SAFETY: a live statement; an error of the last step is reported by `run` already.
+        unsafe {
+            ffi::sqlite3_reset(self.0);
+            ffi::sqlite3_clear_bindings(self.0);
+        }
+    }
+}
+
+impl Drop for Prepared {
+    fn drop(&mut self) {
+        // SAFETY: a statement prepared on a connection still open, finalized once.
+        unsafe { ffi::sqlite3_finalize(self.0) };
+    }
+}
+
+/// SQLite's message for the last error on `db`.
+fn error(db: *mut ffi::sqlite3, rc: c_int) -> sqlx::Error {
+    // SAFETY: sqlite3_errmsg returns a NUL-terminated string owned by the connection (valid
+    // until the next call on it); sqlite3_errstr a static one.
+    let text = unsafe {
+        let message = ffi::sqlite3_errmsg(db);
+        if message.is_null() {
+            CStr::from_ptr(ffi::sqlite3_errstr(rc))
+        } else {
+            CStr::from_ptr(message)
+        }
     };
-    decoded.unwrap_or_else(|e| Value::from(format!("<undecodable {kind}: {e}>")))
+    sqlx::Error::Protocol(text.to_string_lossy().into_owned())
+}
+
+fn too_long() -> sqlx::Error {
+    sqlx::Error::Protocol("the SQL is too long".into())
+}
+
+/// Prepares the first statement of `sql`; `None` when it holds only whitespace and comments.
+/// `keep`: the statement will be kept and run again.
+fn prepare(db: *mut ffi::sqlite3, sql: &str, keep: bool) -> Result<Option<Prepared>, sqlx::Error> {
+    let mut raw = std::ptr::null_mut();
+    let flags = if keep {
+        ffi::SQLITE_PREPARE_PERSISTENT
+    } else {
+        0
+    };
+    // SAFETY: `db` is the locked connection; SQLite reads `sql.len()` bytes of `sql`.
+    let rc = unsafe {
+        ffi::sqlite3_prepare_v3(
+            db,
+            sql.as_ptr().cast(),
+            c_int::try_from(sql.len()).map_err(|_| too_long())?,
+            flags,
+            &mut raw,
+            std::ptr::null_mut(),
+        )
+    };
+    if rc != ffi::SQLITE_OK {
+        return Err(error(db, rc));
+    }
+    Ok((!raw.is_null()).then_some(Prepared(raw)))
+}
+
+/// Runs `statement` with `binds` bound as text, and returns its column names and rows, each
+/// value by its own storage class (SQLite types values, not columns).
+fn run(
+    db: *mut ffi::sqlite3,
+    statement: &Prepared,
+    binds: &[&str],
+) -> Result<QueryResult, sqlx::Error> {
+    for (i, bind) in binds.iter().enumerate() {
+        let at = c_int::try_from(i + 1).map_err(|_| too_long())?;
+        let len = c_int::try_from(bind.len()).map_err(|_| too_long())?;
+        // SAFETY: SQLITE_TRANSIENT makes SQLite copy the text before this call returns.
+        let rc = unsafe {
+            ffi::sqlite3_bind_text(
+                statement.0,
+                at,
+                bind.as_ptr().cast(),
+                len,
+                ffi::SQLITE_TRANSIENT(),
+            )
+        };
+        if rc != ffi::SQLITE_OK {
+            return Err(error(db, rc));
+        }
+    }
+    // SAFETY (this block and `value`): column indexes stay below the statement's column count,
+    // and SQLite's pointers are read before the next step.
+    let count = unsafe { ffi::sqlite3_column_count(statement.0) };
+    let columns = (0..count)
+        .map(|i| unsafe {
+            let name = ffi::sqlite3_column_name(statement.0, i);
+            if name.is_null() {
+                String::new()
+            } else {
+                CStr::from_ptr(name).to_string_lossy().into_owned()
+            }
+        })
+        .collect();
+    let mut found = Vec::new();
+    loop {
+        match unsafe { ffi::sqlite3_step(statement.0) } {
+            ffi::SQLITE_ROW => found.push((0..count).map(|i| value(statement, i)).collect()),
+            ffi::SQLITE_DONE => break,
+            rc => return Err(error(db, rc)),
+        }
+    }
+    Ok(QueryResult {
+        columns,
+        rows: found,
+    })
+}
+
+/// Column `i` of the current row as JSON.
+fn value(statement: &Prepared, i: c_int) -> Value {
+    let bytes = |p: *const u8| -> &[u8] {
+        // SAFETY: SQLite's buffer of sqlite3_column_bytes bytes, valid until the next step.
+        unsafe {
+            let len = usize::try_from(ffi::sqlite3_column_bytes(statement.0, i)).unwrap_or(0);
+            if p.is_null() || len == 0 {
+                &[]
+            } else {
+                std::slice::from_raw_parts(p, len)
+            }
+        }
+    };
+    // SAFETY: see `rows`.
+    unsafe {
+        match ffi::sqlite3_column_type(statement.0, i) {
+            ffi::SQLITE_NULL => Value::Null,
+            ffi::SQLITE_INTEGER => Value::from(ffi::sqlite3_column_int64(statement.0, i)),
+            ffi::SQLITE_FLOAT => real_to_json(ffi::sqlite3_column_double(statement.0, i)),
+            ffi::SQLITE_BLOB => Value::from(hex_literal(bytes(
+                ffi::sqlite3_column_blob(statement.0, i).cast(),
+            ))),
+            _ => Value::from(
+                String::from_utf8_lossy(bytes(ffi::sqlite3_column_text(statement.0, i)))
+                    .into_owned(),
+            ),
+        }
+    }
 }
 
 /// JSON has no NaN or infinities; keep them readable instead of turning them into null.
@@ -626,17 +854,14 @@ fn index_parts(sql: &str) -> (Vec<String>, Option<String>) {
 
 /// `sqlite3_exec`: every statement of `script` in turn, stopping at the first error, whose
 /// message (SQLite's own words) is the error.
-fn exec(
-    db: std::ptr::NonNull<libsqlite3_sys::sqlite3>,
-    script: &std::ffi::CStr,
-) -> Result<(), sqlx::Error> {
+fn exec(db: *mut ffi::sqlite3, script: &CStr) -> Result<(), sqlx::Error> {
     let mut message: *mut std::ffi::c_char = std::ptr::null_mut();
-    // SAFETY: `db` is the connection's handle, locked out from sqlx's worker for this call;
+    // SAFETY: `db` is the connection's handle, locked out from sqlx's worker;
     // `script` is NUL-terminated; SQLite allocates `message` (or leaves it null), and it is
     // freed below with sqlite3_free, as the API requires.
     let rc = unsafe {
         libsqlite3_sys::sqlite3_exec(
-            db.as_ptr(),
+            db,
             script.as_ptr(),
             None,
             std::ptr::null_mut(),

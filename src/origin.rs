@@ -150,6 +150,7 @@ impl Origins {
             Reach {
                 lists: true,
                 rekeys: true,
+                triggers: true,
             }
         } else {
             reach(script, engine.dialect())
@@ -159,8 +160,10 @@ impl Origins {
         let mut reread: BTreeSet<String> = BTreeSet::new();
         if reach.lists {
             self.listed = true;
-            let (mut tables, triggers) = engine.catalog().await?;
-            self.triggers = triggers;
+            let (mut tables, triggers) = engine.catalog(reach.triggers).await?;
+            if let Some(triggers) = triggers {
+                self.triggers = triggers;
+            }
             tables.retain(|t| !ignore(t));
             let now: BTreeSet<String> = tables.into_iter().collect();
             let gone: Vec<String> = self
@@ -311,6 +314,8 @@ struct Reach {
     lists: bool,
     /// The key columns of a table it names (any `ALTER TABLE`).
     rekeys: bool,
+    /// Whether there are triggers (with `lists`).
+    triggers: bool,
 }
 
 /// [`Reach`] of a script, statement by statement, from each statement's leading words. What
@@ -375,10 +380,21 @@ fn reach(script: &str, dialect: crate::Dialect) -> Reach {
             | "pragma" | "lock" | "unlock" | "truncate" | "notify" | "refresh" | "cluster"
             | "checkpoint" | "optimize" | "flush" | "use" => {}
             "select" | "values" | "table" => {
-                reach.lists |= words.iter().any(|w| w == "into");
+                // PostgreSQL's SELECT … INTO new_table; or a function it calls.
+                let into = words.iter().any(|w| w == "into");
+                reach.lists |= into;
+                reach.triggers |= into;
             }
-            "create" => reach.lists |= !CREATED_ALONE.contains(&object()),
-            "drop" => reach.lists |= object() != "index",
+            "create" => {
+                reach.lists |= !CREATED_ALONE.contains(&object());
+                // MySQL's CREATE DEFINER = … TRIGGER: the word anywhere will do.
+                reach.triggers |= words.iter().any(|w| w == "trigger");
+            }
+            "drop" => {
+                reach.lists |= object() != "index";
+                // A table, a schema or a database goes with its triggers.
+                reach.triggers |= !matches!(object(), "index" | "view" | "sequence" | "type");
+            }
             "alter" => match word(1) {
                 "table" => {
                     reach.rekeys = true;
@@ -393,7 +409,10 @@ fn reach(script: &str, dialect: crate::Dialect) -> Reach {
                 "index" | "sequence" | "type" | "function" | "procedure" | "domain" => {}
                 _ => reach.lists = true,
             },
-            _ => reach.lists = true,
+            _ => {
+                reach.lists = true;
+                reach.triggers = true;
+            }
         }
     }
     reach
@@ -540,12 +559,12 @@ mod tests {
         let of = |sql| reach(sql, crate::Dialect::Postgres);
         let rows = Reach::default();
         let rekeys = Reach {
-            lists: false,
             rekeys: true,
+            ..Reach::default()
         };
         let lists = Reach {
             lists: true,
-            rekeys: false,
+            ..Reach::default()
         };
         for sql in [
             "UPDATE t SET a = 1; INSERT INTO t VALUES (1); DELETE FROM u",
@@ -578,9 +597,21 @@ mod tests {
             reach("ALTER TABLE a RENAME b", crate::Dialect::Mysql),
             Reach {
                 lists: true,
-                rekeys: true
+                rekeys: true,
+                triggers: false
             }
         );
+        assert!(of("CREATE TRIGGER g BEFORE UPDATE ON t EXECUTE FUNCTION f()").triggers);
+        assert!(
+            reach(
+                "CREATE DEFINER = root@localhost TRIGGER g BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 1",
+                crate::Dialect::Mysql
+            )
+            .triggers
+        );
+        assert!(of("DROP TABLE t").triggers);
+        assert!(of("CALL p()").triggers);
+        assert!(!of("CREATE TABLE t (a INT)").triggers);
         assert_eq!(of("ALTER INDEX i RENAME TO j"), rows);
         assert_eq!(of("ALTER VIEW v RENAME TO w"), lists);
     }

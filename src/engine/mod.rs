@@ -371,14 +371,21 @@ impl Engine {
         each!(self, e => e.keys(table, known).await.map_err(|e| db_message(&e)))
     }
 
-    /// The tables, sorted by name, and whether the database has triggers ([`Self::tables`] and
-    /// [`Self::has_triggers`]; in one query where the catalog allows).
-    pub async fn catalog(&mut self) -> Result<(Vec<String>, bool), String> {
+    /// The tables, sorted by name, and, when `triggers` asks, whether the database has triggers
+    /// ([`Self::tables`] and [`Self::has_triggers`]; in one query on PostgreSQL, where that
+    /// costs nothing more).
+    pub async fn catalog(&mut self, triggers: bool) -> Result<(Vec<String>, Option<bool>), String> {
         if let Engine::Postgres(e, _) = self {
-            return e.catalog().await.map_err(|e| db_message(&e));
+            let (tables, any) = e.catalog().await.map_err(|e| db_message(&e))?;
+            return Ok((tables, Some(any)));
         }
         let tables = self.tables().await?;
-        Ok((tables, self.has_triggers().await?))
+        let any = if triggers {
+            Some(self.has_triggers().await?)
+        } else {
+            None
+        };
+        Ok((tables, any))
     }
 
     /// Whether the scratch database has triggers: a statement can then write to tables it does

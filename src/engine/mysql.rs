@@ -227,6 +227,7 @@ impl MysqlEngine {
                 .cloned()
                 .unwrap_or_default());
         }
+        // Separate queries: MariaDB runs a join of information_schema tables far slower.
         let columns: Vec<(String, String)> = sqlx::query_as(
             "SELECT CAST(COLUMN_NAME AS CHAR), CAST(DATA_TYPE AS CHAR) \
              FROM information_schema.COLUMNS \
@@ -243,7 +244,17 @@ impl MysqlEngine {
         .bind(table)
         .fetch_all(self.conn()?)
         .await?;
-        let json = self.mariadb_json_columns(table).await?;
+        // MariaDB's JSON is LONGTEXT with a check: it only matters to the key columns read
+        // here when one of them can be JSON (every column, for a table without primary key).
+        let json_possible = primary_key.is_empty()
+            || columns.iter().any(|(name, data_type)| {
+                primary_key.contains(name) && data_type.eq_ignore_ascii_case("longtext")
+            });
+        let json = if json_possible {
+            self.mariadb_json_columns(table).await?
+        } else {
+            Vec::new()
+        };
         Ok(TableMeta {
             columns,
             primary_key,

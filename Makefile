@@ -55,6 +55,15 @@ fmt:
 ## migrate run when installed) for N = 100 and 1000, on SQLite and the servers that answer,
 ## plus the dump and snapshot of 100,000 rows; prints times, ratios and peak memory, measured
 ## in one run, and writes them to target/bench.md.
-bench:
+## sqlx-cli goes into target/tools the first time (a few minutes of compiling), so that the
+## comparison with `sqlx migrate run` needs nothing installed by hand.
+SQLX_CLI := target/tools/bin/sqlx
+
+bench: $(SQLX_CLI)
 	$(CARGO) build --release --quiet --bin ladder
-	./target/release/ladder bench run --n 100,1000 --db sqlite $(SERVERS) --markdown target/bench.md
+	PATH="$(CURDIR)/target/tools/bin:$$PATH" ./target/release/ladder bench run --n 100,1000 \
+		--db sqlite $(SERVERS) --markdown target/bench.md
+
+$(SQLX_CLI):
+	$(CARGO) install --quiet --locked --root target/tools sqlx-cli --version 0.9.0 \
+		--no-default-features --features rustls,sqlite,postgres,mysql

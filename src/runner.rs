@@ -284,11 +284,11 @@ pub async fn climb_from(
 
     let started = Instant::now();
     let names = engine
-        .tables()
+        .tables_kept(ignore)
         .await
         .map_err(dump_err("list tables".into()))?;
     let mut tables = Vec::with_capacity(names.len());
-    for name in names.into_iter().filter(|n| !ignore(n)) {
+    for name in names {
         let dump = engine
             .dump(&name)
             .await
@@ -432,17 +432,14 @@ pub async fn descend(
         on_step(&timing);
         steps.push(timing);
     }
-    let left: Vec<String> = engine
-        .tables()
+    let left = engine
+        .tables_kept(ignore)
         .await
         .map_err(|message| Error::Dump {
             context: "list tables".into(),
             dialect,
             message,
-        })?
-        .into_iter()
-        .filter(|t| !ignore(t))
-        .collect();
+        })?;
     if !left.is_empty() {
         return Err(Error::Down {
             dialect,

@@ -355,6 +355,16 @@ impl Engine {
         each!(self, e => e.tables().await.map_err(|e| db_message(&e)))
     }
 
+    /// [`Self::tables`] without those matching `ignore`.
+    pub async fn tables_kept(
+        &mut self,
+        ignore: &dyn Fn(&str) -> bool,
+    ) -> Result<Vec<String>, String> {
+        let mut tables = self.tables().await?;
+        tables.retain(|t| !ignore(t));
+        Ok(tables)
+    }
+
     pub async fn dump(&mut self, table: &str) -> Result<TableDump, String> {
         each!(self, e => e.dump(table).await.map_err(|e| db_message(&e)))
     }

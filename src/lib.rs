@@ -629,6 +629,12 @@ impl Ladder {
         let mut engine = self.open(target).await?;
         run.describe = engine.describe();
         let dialect = engine.dialect();
+        // The accepted snapshots are read on another thread while the ladder climbs; before
+        // `check`, which may overwrite them (`--accept`).
+        let reading = {
+            let dir = snapshots.to_owned();
+            tokio::task::spawn_blocking(move || snapshot::accepted_bodies(&dir, dialect))
+        };
         progress(Progress::Started {
             dialect,
             describe: &run.describe,
@@ -685,8 +691,9 @@ impl Ladder {
             .collect();
         items.push(Item::schema(schema.render(), dialect));
         items.extend(climb.queries.iter().map(|q| Item::queries(q, dialect)));
-        // Read before `check`, which may overwrite them (`--accept`).
-        let mut accepted = snapshot::accepted_bodies(snapshots, dialect)?;
+        let mut accepted = reading
+            .await
+            .map_err(|e| Error::Usage(format!("reading the accepted snapshots failed: {e}")))??;
         run.tables = snapshot::check(snapshots, dialect, &items, &accepted, self.accept)?;
         // The matrix counts tables' records; ladder's own `@` snapshots hold none.
         accepted.retain(|stem, _| !stem.starts_with('@'));

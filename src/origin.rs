@@ -103,6 +103,8 @@ struct TableState {
     /// Shared: most records keep their origin step after step.
     rows: HashMap<String, Arc<Origin>>,
     count: usize,
+    /// Whether the table has a primary key, once a read has looked.
+    keyed: Option<bool>,
 }
 
 /// What the tracker knows about every table, kept up to date step by step.
@@ -147,11 +149,7 @@ impl Origins {
     ) -> Result<(), String> {
         let named = words(script);
         let reach = if !self.listed || after == After::Dump {
-            Reach {
-                lists: true,
-                rekeys: true,
-                triggers: true,
-            }
+            Reach::everything()
         } else {
             reach(script, engine.dialect())
         };
@@ -180,8 +178,12 @@ impl Origins {
             reread.extend(now.into_iter().filter(|t| !self.tables.contains_key(t)));
         }
         let gone: Vec<String> = before.keys().cloned().collect();
-        for table in self.tables.keys() {
-            if named.contains(table) || named.contains(&table.to_lowercase()) {
+        for (table, state) in &self.tables {
+            let changed = reach.rows
+                || reach.rekeys
+                // A new column joins the key of a table without a primary key.
+                || (reach.widens && state.keyed != Some(true));
+            if changed && (named.contains(table) || named.contains(&table.to_lowercase())) {
                 reread.insert(table.clone());
             }
         }
@@ -208,7 +210,7 @@ impl Origins {
         for table in reread {
             let old = before.get(&table);
             let known = old
-                .filter(|_| !reach.lists && !reach.rekeys)
+                .filter(|_| !reach.lists && !reach.rekeys && !reach.widens)
                 .map(|s| s.key_columns.as_slice());
             let dump = engine.keys(&table, known).await?;
             let positions = key_positions(&dump);
@@ -234,6 +236,7 @@ impl Origins {
                     key_columns: dump.order_by.clone(),
                     count: dump.rows.len(),
                     rows,
+                    keyed: dump.keyed.or_else(|| old.and_then(|s| s.keyed)),
                 },
             );
         }
@@ -307,20 +310,38 @@ fn changes_tables(words: &BTreeSet<String>) -> bool {
         .any(|word| words.contains(*word))
 }
 
-/// What a script can change besides rows.
+/// What a script can change.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Reach {
     /// Which tables exist, or the triggers.
     lists: bool,
-    /// The key columns of a table it names (any `ALTER TABLE`).
+    /// The key columns of a table it names (an `ALTER TABLE`).
     rekeys: bool,
+    /// Only the key columns of a table without a primary key, by adding a column (an `ALTER
+    /// TABLE` that only adds columns and constraints, none of them a primary key).
+    widens: bool,
     /// Whether there are triggers (with `lists`).
     triggers: bool,
+    /// Which records (keys) the tables it names hold.
+    rows: bool,
+}
+
+impl Reach {
+    fn everything() -> Reach {
+        Reach {
+            lists: true,
+            rekeys: true,
+            widens: true,
+            triggers: true,
+            rows: true,
+        }
+    }
 }
 
 /// [`Reach`] of a script, statement by statement, from each statement's leading words. What
-/// is not known to leave tables and triggers alone is taken to change them: a procedure or a
-/// function it calls, dynamic SQL (`DO`, `EXECUTE`), PostgreSQL's `SELECT … INTO new_table`.
+/// is not known to leave tables, triggers and records alone is taken to change them all: a
+/// procedure or a function it calls, dynamic SQL (`DO`, `EXECUTE`), PostgreSQL's `SELECT … INTO
+/// new_table`.
 fn reach(script: &str, dialect: crate::Dialect) -> Reach {
     // Words between CREATE/DROP and the kind of object.
     const MODIFIERS: &[&str] = &[
@@ -339,7 +360,7 @@ fn reach(script: &str, dialect: crate::Dialect) -> Reach {
         "online",
         "offline",
     ];
-    // Objects whose creation touches no table, trigger or key.
+    // Objects whose creation touches no table, trigger, key or record.
     const CREATED_ALONE: &[&str] = &[
         "index",
         "sequence",
@@ -355,6 +376,10 @@ fn reach(script: &str, dialect: crate::Dialect) -> Reach {
         "user",
         "aggregate",
         "operator",
+    ];
+    // Words that make an ALTER TABLE more than adding columns and constraints.
+    const BEYOND_ADDING: &[&str] = &[
+        "primary", "rename", "drop", "type", "using", "modify", "change", "alter",
     ];
     let mut reach = Reach::default();
     for statement in crate::sql::split(script, dialect) {
@@ -374,30 +399,47 @@ fn reach(script: &str, dialect: crate::Dialect) -> Reach {
                 .unwrap_or("")
         };
         match word(0) {
+            "comment" | "grant" | "revoke" | "analyze" | "vacuum" | "reindex" | "set" | "begin"
+            | "commit" | "start" | "end" | "savepoint" | "release" | "pragma" | "lock"
+            | "unlock" | "notify" | "refresh" | "cluster" | "checkpoint" | "optimize" | "flush"
+            | "use" => {}
             "insert" | "update" | "delete" | "merge" | "replace" | "upsert" | "with"
-            | "comment" | "grant" | "revoke" | "analyze" | "vacuum" | "reindex" | "set"
-            | "begin" | "commit" | "start" | "end" | "savepoint" | "release" | "rollback"
-            | "pragma" | "lock" | "unlock" | "truncate" | "notify" | "refresh" | "cluster"
-            | "checkpoint" | "optimize" | "flush" | "use" => {}
+            | "truncate" | "rollback" => reach.rows = true,
             "select" | "values" | "table" => {
-                // PostgreSQL's SELECT … INTO new_table; or a function it calls.
-                let into = words.iter().any(|w| w == "into");
-                reach.lists |= into;
-                reach.triggers |= into;
+                // A function it calls may write; PostgreSQL's SELECT … INTO makes a table.
+                reach.rows = true;
+                if words.iter().any(|w| w == "into") {
+                    reach.lists = true;
+                    reach.triggers = true;
+                }
             }
+            "create" if CREATED_ALONE.contains(&object()) => {}
             "create" => {
-                reach.lists |= !CREATED_ALONE.contains(&object());
+                reach.lists = true;
+                reach.rows = true;
                 // MySQL's CREATE DEFINER = … TRIGGER: the word anywhere will do.
                 reach.triggers |= words.iter().any(|w| w == "trigger");
             }
+            "drop" if object() == "index" => {}
             "drop" => {
-                reach.lists |= object() != "index";
+                reach.lists = true;
+                reach.rows = true;
                 // A table, a schema or a database goes with its triggers.
-                reach.triggers |= !matches!(object(), "index" | "view" | "sequence" | "type");
+                reach.triggers |= !matches!(object(), "view" | "sequence" | "type");
             }
             "alter" => match word(1) {
                 "table" => {
+                    let adds_only = words.iter().any(|w| w == "add")
+                        && !words
+                            .iter()
+                            .skip(2)
+                            .any(|w| BEYOND_ADDING.contains(&w.as_str()));
+                    if adds_only {
+                        reach.widens = true;
+                        continue;
+                    }
                     reach.rekeys = true;
+                    reach.rows = true;
                     // RENAME COLUMN/INDEX/KEY/CONSTRAINT renames those; any other RENAME
                     // (`RENAME TO t2`, MySQL's bare `RENAME t2`) is taken to rename the table.
                     let renames_table =
@@ -407,12 +449,12 @@ fn reach(script: &str, dialect: crate::Dialect) -> Reach {
                     reach.lists |= renames_table;
                 }
                 "index" | "sequence" | "type" | "function" | "procedure" | "domain" => {}
-                _ => reach.lists = true,
+                _ => {
+                    reach.lists = true;
+                    reach.rows = true;
+                }
             },
-            _ => {
-                reach.lists = true;
-                reach.triggers = true;
-            }
+            _ => reach = Reach::everything(),
         }
     }
     reach
@@ -557,26 +599,50 @@ mod tests {
     #[test]
     fn only_what_can_change_tables_or_keys_makes_them_read_again() {
         let of = |sql| reach(sql, crate::Dialect::Postgres);
-        let rows = Reach::default();
+        let nothing = Reach::default();
+        let rows = Reach {
+            rows: true,
+            ..Reach::default()
+        };
         let rekeys = Reach {
             rekeys: true,
+            rows: true,
+            ..Reach::default()
+        };
+        let widens = Reach {
+            widens: true,
             ..Reach::default()
         };
         let lists = Reach {
             lists: true,
+            rows: true,
             ..Reach::default()
         };
         for sql in [
-            "UPDATE t SET a = 1; INSERT INTO t VALUES (1); DELETE FROM u",
             "CREATE UNIQUE INDEX CONCURRENTLY i ON t (a); DROP INDEX i",
-            "-- a comment\nCREATE SEQUENCE s; SELECT setval('s', 3)",
+            "-- a comment\nCREATE SEQUENCE s; COMMENT ON TABLE t IS 'x'; ANALYZE t",
+            "ALTER INDEX i RENAME TO j",
+        ] {
+            assert_eq!(of(sql), nothing, "{sql}");
+        }
+        for sql in [
+            "UPDATE t SET a = 1; INSERT INTO t VALUES (1); DELETE FROM u",
+            "SELECT setval('s', 3)",
+            "TRUNCATE t",
         ] {
             assert_eq!(of(sql), rows, "{sql}");
         }
         for sql in [
-            "ALTER TABLE t ADD COLUMN c INT",
+            "ALTER TABLE t ADD COLUMN c INT NOT NULL DEFAULT 0",
+            "ALTER TABLE t ADD CONSTRAINT t_u UNIQUE (c), ADD COLUMN d TEXT",
+        ] {
+            assert_eq!(of(sql), widens, "{sql}");
+        }
+        for sql in [
             "ALTER TABLE t RENAME COLUMN a TO b",
-            "ALTER TABLE t DROP CONSTRAINT t_pkey, ADD PRIMARY KEY (a)",
+            "ALTER TABLE t DROP COLUMN a",
+            "ALTER TABLE t ADD PRIMARY KEY (a)",
+            "ALTER TABLE t ADD COLUMN id serial, ALTER COLUMN a TYPE text",
         ] {
             assert_eq!(of(sql), rekeys, "{sql}");
         }
@@ -589,16 +655,18 @@ mod tests {
             "CALL make_tables()",
             "DO $$ BEGIN EXECUTE 'CREATE TABLE x (a int)'; END $$",
             "RENAME TABLE a TO b",
+            "ALTER TABLE a RENAME TO b",
         ] {
-            assert!(of(sql).lists, "{sql}");
+            let found = of(sql);
+            assert!(found.lists && found.rows, "{sql}");
         }
-        assert!(of("ALTER TABLE a RENAME TO b").lists);
         assert_eq!(
             reach("ALTER TABLE a RENAME b", crate::Dialect::Mysql),
             Reach {
                 lists: true,
                 rekeys: true,
-                triggers: false
+                rows: true,
+                ..Reach::default()
             }
         );
         assert!(of("CREATE TRIGGER g BEFORE UPDATE ON t EXECUTE FUNCTION f()").triggers);
@@ -610,10 +678,55 @@ mod tests {
             .triggers
         );
         assert!(of("DROP TABLE t").triggers);
-        assert!(of("CALL p()").triggers);
+        assert_eq!(of("CALL p()"), Reach::everything());
         assert!(!of("CREATE TABLE t (a INT)").triggers);
-        assert_eq!(of("ALTER INDEX i RENAME TO j"), rows);
         assert_eq!(of("ALTER VIEW v RENAME TO w"), lists);
+    }
+
+    #[tokio::test]
+    async fn a_column_added_to_a_table_without_primary_key_joins_its_key() {
+        let mut engine = Engine::open(&crate::Target::Sqlite).await.unwrap();
+        let mut o = Origins::new();
+        let e = &mut engine;
+        step(
+            &mut o,
+            e,
+            "1",
+            After::Migration,
+            "CREATE TABLE keyed (id INTEGER PRIMARY KEY, a TEXT); CREATE TABLE loose (a TEXT)",
+        )
+        .await;
+        step(
+            &mut o,
+            e,
+            "1",
+            After::Testdata,
+            "INSERT INTO keyed VALUES (1, 'x'); INSERT INTO loose VALUES ('x')",
+        )
+        .await;
+        step(
+            &mut o,
+            e,
+            "2",
+            After::Migration,
+            "ALTER TABLE keyed ADD COLUMN b TEXT; ALTER TABLE loose ADD COLUMN b TEXT;
+             CREATE INDEX keyed_a ON keyed (a)",
+        )
+        .await;
+        step(
+            &mut o,
+            e,
+            "2",
+            After::Testdata,
+            "INSERT INTO keyed VALUES (2, 'y', 'z'); INSERT INTO loose VALUES ('y', 'z')",
+        )
+        .await;
+        // The keyed table is not read again after the ALTER; the loose one is, since the new
+        // column joined its key, and its old record, under a key it never had, counts as the
+        // migration's (the limit of following records by key). Not read again, both of its
+        // records would be unknown ("?").
+        assert_eq!(origins_of(&o, e, "keyed").await, ["1", "2"]);
+        assert_eq!(origins_of(&o, e, "loose").await, ["migration 2", "2"]);
     }
 
     #[test]

@@ -459,6 +459,7 @@ mod tests {
             name: "t".into(),
             columns: vec!["id".into(), "doc".into(), "s".into()],
             order_by: vec!["id".into()],
+            keyed: Some(true),
             rows: vec![
                 vec![
                     Value::from(1),
@@ -523,6 +524,7 @@ mod tests {
             name: "users".into(),
             columns: vec!["id".into(), "email".into(), "created_at".into()],
             order_by: vec!["id".into()],
+            keyed: Some(true),
             rows: vec![
                 vec![
                     json!(1),

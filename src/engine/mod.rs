@@ -176,6 +176,9 @@ pub struct TableDump {
     pub order_by: Vec<String>,
     /// Values in column order, as JSON with their real types.
     pub rows: Vec<Vec<Value>>,
+    /// Whether the table has a primary key, when this read looked (`None` when the caller gave
+    /// the key columns).
+    pub keyed: Option<bool>,
 }
 
 /// The rows a query returned, values as JSON with their real types.

@@ -208,6 +208,7 @@ impl MysqlEngine {
                 columns,
                 order_by,
                 rows,
+                keyed: None,
             });
         }
         self.dump_with(table, true).await
@@ -314,6 +315,7 @@ impl MysqlEngine {
             primary_key: pk,
             json: json_columns,
         } = self.table_meta(table, keys_only).await?;
+        let keyed = !pk.is_empty();
         let order_by: Vec<String> = if pk.is_empty() {
             columns.iter().map(|(n, _)| n.clone()).collect()
         } else {
@@ -373,6 +375,7 @@ impl MysqlEngine {
             columns: columns.into_iter().map(|(n, _)| n).collect(),
             order_by,
             rows,
+            keyed: Some(keyed),
         })
     }
 

@@ -228,6 +228,7 @@ impl PostgresEngine {
                 columns,
                 order_by,
                 rows,
+                keyed: None,
             });
         }
         self.dump_with(name, true).await
@@ -259,6 +260,7 @@ impl PostgresEngine {
             .map(|(n, _, _, at)| (*at, n.clone()))
             .collect();
         pk.sort();
+        let keyed = !pk.is_empty();
         let columns: Vec<(String, String, String)> = described
             .into_iter()
             .map(|(n, t, c, _)| (n, t, c))
@@ -312,6 +314,7 @@ impl PostgresEngine {
             columns: columns.into_iter().map(|(n, _, _)| n).collect(),
             order_by,
             rows,
+            keyed: Some(keyed),
         })
     }
 

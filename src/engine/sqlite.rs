@@ -240,9 +240,14 @@ impl SqliteEngine {
         known: Option<&[String]>,
         keys_only: bool,
     ) -> Result<TableDump, sqlx::Error> {
-        let (columns, order_by) = match known {
-            Some(key) => (key.to_vec(), key.to_vec()),
-            None => self.dump_with_columns(table)?,
+        let (columns, order_by, keyed) = match known {
+            Some(key) => (key.to_vec(), key.to_vec(), None),
+            None => {
+                let (columns, order_by) = self.dump_with_columns(table)?;
+                // Without a primary key, every column is the key.
+                let keyed = columns != order_by;
+                (columns, order_by, Some(keyed))
+            }
         };
         let columns = if keys_only { order_by.clone() } else { columns };
         let select_list: Vec<String> = columns.iter().map(|c| quote_ident(c)).collect();
@@ -263,6 +268,7 @@ impl SqliteEngine {
             columns,
             order_by,
             rows,
+            keyed,
         })
     }
 

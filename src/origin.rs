@@ -618,33 +618,37 @@ mod tests {
             rows: true,
             ..Reach::default()
         };
-        for sql in [
-            "CREATE UNIQUE INDEX CONCURRENTLY i ON t (a); DROP INDEX i",
-            "-- a comment\nCREATE SEQUENCE s; COMMENT ON TABLE t IS 'x'; ANALYZE t",
-            "ALTER INDEX i RENAME TO j",
-        ] {
-            assert_eq!(of(sql), nothing, "{sql}");
-        }
-        for sql in [
-            "UPDATE t SET a = 1; INSERT INTO t VALUES (1); DELETE FROM u",
-            "SELECT setval('s', 3)",
-            "TRUNCATE t",
-        ] {
-            assert_eq!(of(sql), rows, "{sql}");
-        }
-        for sql in [
-            "ALTER TABLE t ADD COLUMN c INT NOT NULL DEFAULT 0",
-            "ALTER TABLE t ADD CONSTRAINT t_u UNIQUE (c), ADD COLUMN d TEXT",
-        ] {
-            assert_eq!(of(sql), widens, "{sql}");
-        }
-        for sql in [
-            "ALTER TABLE t RENAME COLUMN a TO b",
-            "ALTER TABLE t DROP COLUMN a",
-            "ALTER TABLE t ADD PRIMARY KEY (a)",
-            "ALTER TABLE t ADD COLUMN id serial, ALTER COLUMN a TYPE text",
-        ] {
-            assert_eq!(of(sql), rekeys, "{sql}");
+        let expected = [
+            (
+                "CREATE UNIQUE INDEX CONCURRENTLY i ON t (a); DROP INDEX i",
+                nothing,
+            ),
+            (
+                "-- a comment\nCREATE SEQUENCE s; COMMENT ON TABLE t IS 'x'; ANALYZE t",
+                nothing,
+            ),
+            ("ALTER INDEX i RENAME TO j", nothing),
+            (
+                "UPDATE t SET a = 1; INSERT INTO t VALUES (1); DELETE FROM u",
+                rows,
+            ),
+            ("SELECT setval('s', 3)", rows),
+            ("TRUNCATE t", rows),
+            ("ALTER TABLE t ADD COLUMN c INT NOT NULL DEFAULT 0", widens),
+            (
+                "ALTER TABLE t ADD CONSTRAINT t_u UNIQUE (c), ADD COLUMN d TEXT",
+                widens,
+            ),
+            ("ALTER TABLE t RENAME COLUMN a TO b", rekeys),
+            ("ALTER TABLE t DROP COLUMN a", rekeys),
+            ("ALTER TABLE t ADD PRIMARY KEY (a)", rekeys),
+            (
+                "ALTER TABLE t ADD COLUMN id serial, ALTER COLUMN a TYPE text",
+                rekeys,
+            ),
+        ];
+        for (sql, reach) in expected {
+            assert_eq!(of(sql), reach, "{sql}");
         }
         for sql in [
             "CREATE TABLE t (a INT)",
@@ -688,39 +692,32 @@ mod tests {
         let mut engine = Engine::open(&crate::Target::Sqlite).await.unwrap();
         let mut o = Origins::new();
         let e = &mut engine;
-        step(
-            &mut o,
-            e,
-            "1",
-            After::Migration,
-            "CREATE TABLE keyed (id INTEGER PRIMARY KEY, a TEXT); CREATE TABLE loose (a TEXT)",
-        )
-        .await;
-        step(
-            &mut o,
-            e,
-            "1",
-            After::Testdata,
-            "INSERT INTO keyed VALUES (1, 'x'); INSERT INTO loose VALUES ('x')",
-        )
-        .await;
-        step(
-            &mut o,
-            e,
-            "2",
-            After::Migration,
-            "ALTER TABLE keyed ADD COLUMN b TEXT; ALTER TABLE loose ADD COLUMN b TEXT;
-             CREATE INDEX keyed_a ON keyed (a)",
-        )
-        .await;
-        step(
-            &mut o,
-            e,
-            "2",
-            After::Testdata,
-            "INSERT INTO keyed VALUES (2, 'y', 'z'); INSERT INTO loose VALUES ('y', 'z')",
-        )
-        .await;
+        let ladder = [
+            (
+                "1",
+                After::Migration,
+                "CREATE TABLE keyed (id INTEGER PRIMARY KEY, a TEXT); CREATE TABLE loose (a TEXT)",
+            ),
+            (
+                "1",
+                After::Testdata,
+                "INSERT INTO keyed VALUES (1, 'x'); INSERT INTO loose VALUES ('x')",
+            ),
+            (
+                "2",
+                After::Migration,
+                "ALTER TABLE keyed ADD COLUMN b TEXT; ALTER TABLE loose ADD COLUMN b TEXT;
+                 CREATE INDEX keyed_a ON keyed (a)",
+            ),
+            (
+                "2",
+                After::Testdata,
+                "INSERT INTO keyed VALUES (2, 'y', 'z'); INSERT INTO loose VALUES ('y', 'z')",
+            ),
+        ];
+        for (version, after, sql) in ladder {
+            step(&mut o, e, version, after, sql).await;
+        }
         // The keyed table is not read again after the ALTER; the loose one is, since the new
         // column joined its key, and its old record, under a key it never had, counts as the
         // migration's (the limit of following records by key). Not read again, both of its

@@ -151,6 +151,29 @@ pub(crate) fn connect_error(
     }
 }
 
+/// Drops a server's scratch database with `drop` through the admin connection `admin`. When
+/// that fails, the server may have dropped the admin connection too (a restart): ladder connects
+/// again with `options` and tries once more. The error is the last failure's.
+pub(crate) async fn drop_scratch<C: sqlx::Connection>(
+    admin: &mut C,
+    options: &C::Options,
+    server: &str,
+    drop: impl AsyncFn(&mut C) -> Result<(), String>,
+) -> Result<(), String> {
+    use sqlx::ConnectOptions;
+    let dropped = drop(admin).await;
+    if dropped.is_ok() {
+        return dropped;
+    }
+    match with_timeout(options.connect(), "connect to", server).await {
+        Ok(fresh) => {
+            let _ = std::mem::replace(admin, fresh).close().await;
+            drop(admin).await
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 pub(crate) async fn with_timeout<T>(
     fut: impl Future<Output = Result<T, sqlx::Error>>,
     action: &'static str,

@@ -707,19 +707,14 @@ impl MysqlEngine {
                 .execute(&mut self.admin)
                 .await;
         }
-        let mut dropped = self.drop_scratch().await;
-        if dropped.is_err() {
-            // The server may have dropped the admin connection too (a restart): connect again.
-            match super::with_timeout(self.admin_options.connect(), "connect to", &self.server)
-                .await
-            {
-                Ok(admin) => {
-                    let _ = std::mem::replace(&mut self.admin, admin).close().await;
-                    dropped = self.drop_scratch().await;
-                }
-                Err(e) => dropped = Err(e.to_string()),
-            }
-        }
+        let scratch = &self.scratch;
+        let dropped = super::drop_scratch(
+            &mut self.admin,
+            &self.admin_options,
+            &self.server,
+            async |admin| drop_database(admin, scratch).await,
+        )
+        .await;
         let _ = self.admin.close().await;
         if let Some(container) = self.container.take() {
             container.remove().await;
@@ -731,15 +726,16 @@ impl MysqlEngine {
             drop: format!("DROP DATABASE {}", quote(&self.scratch)),
         })
     }
+}
 
-    async fn drop_scratch(&mut self) -> Result<(), String> {
-        let drop = format!("DROP DATABASE IF EXISTS {}", quote(&self.scratch));
-        sqlx::raw_sql(AssertSqlSafe(drop))
-            .execute(&mut self.admin)
-            .await
-            .map(|_| ())
-            .map_err(|e| super::db_message(&e))
-    }
+/// Drops the scratch database `scratch` through `admin`.
+async fn drop_database(admin: &mut MySqlConnection, scratch: &str) -> Result<(), String> {
+    let drop = format!("DROP DATABASE IF EXISTS {}", quote(scratch));
+    sqlx::raw_sql(AssertSqlSafe(drop))
+        .execute(admin)
+        .await
+        .map(|_| ())
+        .map_err(|e| super::db_message(&e))
 }
 
 /// `_utf8mb4'x'` → `'x'`: MySQL 8 writes charset introducers into check and default

@@ -514,19 +514,14 @@ impl PostgresEngine {
         if let Some(conn) = self.conn.take() {
             let _ = tokio::time::timeout(super::CLOSE_TIMEOUT, conn.close()).await;
         }
-        let mut dropped = self.drop_scratch().await;
-        if dropped.is_err() {
-            // The server may have dropped the admin connection too (a restart): connect again.
-            match super::with_timeout(self.admin_options.connect(), "connect to", &self.server)
-                .await
-            {
-                Ok(admin) => {
-                    let _ = std::mem::replace(&mut self.admin, admin).close().await;
-                    dropped = self.drop_scratch().await;
-                }
-                Err(e) => dropped = Err(e.to_string()),
-            }
-        }
+        let scratch = &self.scratch;
+        let dropped = super::drop_scratch(
+            &mut self.admin,
+            &self.admin_options,
+            &self.server,
+            async |admin| drop_database(admin, scratch).await,
+        )
+        .await;
         let _ = self.admin.close().await;
         if let Some(container) = self.container.take() {
             container.remove().await;
@@ -538,22 +533,23 @@ impl PostgresEngine {
             drop: format!("DROP DATABASE {}", quote_ident(&self.scratch)),
         })
     }
+}
 
-    async fn drop_scratch(&mut self) -> Result<(), String> {
-        let name = quote_ident(&self.scratch);
-        // WITH (FORCE) (PostgreSQL 13+) also ends sessions a failed run left behind.
-        let forced = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-        match sqlx::raw_sql(AssertSqlSafe(forced))
-            .execute(&mut self.admin)
+/// Drops the scratch database `scratch` through `admin`.
+async fn drop_database(admin: &mut PgConnection, scratch: &str) -> Result<(), String> {
+    let name = quote_ident(scratch);
+    // WITH (FORCE) (PostgreSQL 13+) also ends sessions a failed run left behind.
+    let forced = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+    match sqlx::raw_sql(AssertSqlSafe(forced))
+        .execute(&mut *admin)
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(_) => sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}")))
+            .execute(admin)
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(_) => sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}")))
-                .execute(&mut self.admin)
-                .await
-                .map(|_| ())
-                .map_err(|e| super::db_message(&e)),
-        }
+            .map(|_| ())
+            .map_err(|e| super::db_message(&e)),
     }
 }
 

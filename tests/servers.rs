@@ -307,6 +307,19 @@ fn spawn_slow(url: &str, extra: &[&str]) -> (std::process::Child, String, tempfi
     (child, prefix, work)
 }
 
+/// Waits for `child` to exit; failing with `hang` if it is still running after 30 s (a
+/// generous bound that only a hang would break).
+fn exit_within_30s(child: &mut std::process::Child, hang: &str) -> std::process::ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "{hang}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// A statement that runs past `--statement-timeout` fails naming its file, line and statement,
 /// long before it would have ended; the scratch database is dropped.
 fn statement_timeout_names_the_statement(kind: Kind) {
@@ -407,17 +420,10 @@ fn server_kills_the_connection(kind: Kind) {
         }
     });
     assert_eq!(killed.len(), 1, "{killed:?}");
-    let ended = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            ended.elapsed() < Duration::from_secs(30),
-            "ladder hung after the server ended its connection"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = exit_within_30s(
+        &mut child,
+        "ladder hung after the server ended its connection",
+    );
     let output = child.wait_with_output().unwrap();
     let text = render(&output);
     assert_eq!(status.code(), Some(1), "{text}");
@@ -450,17 +456,8 @@ fn server_kills_the_connection_on_mysql() {
 /// database is gone.
 fn interrupt_drops_scratch_database(kind: Kind, signal: &str) {
     let Some(url) = server(kind) else { return };
-    let work = fixture("slow");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ladder"))
-        // --accept: an interrupted run must not write snapshots either.
-        .args(["run", "--accept", "--db", &url])
-        .current_dir(work.path())
-        .env_remove("CI")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let prefix = format!("ladder_{}_", child.id());
+    // --accept: an interrupted run must not write snapshots either.
+    let (mut child, prefix, work) = spawn_slow(&url, &["--accept"]);
     let rt = runtime();
     let started = Instant::now();
     while rt
@@ -480,18 +477,11 @@ fn interrupt_drops_scratch_database(kind: Kind, signal: &str) {
         .status()
         .unwrap();
     assert!(killed.success());
-    let interrupted = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        // The statement sleeps for 60 s; a run that waited for it did not stop.
-        assert!(
-            interrupted.elapsed() < Duration::from_secs(30),
-            "ladder did not stop after SIG{signal}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    // The statement sleeps for 60 s; a run that waited for it did not stop.
+    let status = exit_within_30s(
+        &mut child,
+        &format!("ladder did not stop after SIG{signal}"),
+    );
     let output = child.wait_with_output().unwrap();
     assert_eq!(status.code(), Some(130), "{}", render(&output));
     assert!(

@@ -170,7 +170,7 @@ impl MysqlEngine {
     }
 
     pub async fn execute(&mut self, sql: &str) -> Result<(), sqlx::Error> {
-        if crate::origin::may_change_tables(sql) {
+        if crate::origin::may_change_tables(sql, crate::Dialect::Mysql) {
             self.meta = None;
         }
         sqlx::raw_sql(AssertSqlSafe(sql))

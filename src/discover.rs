@@ -96,28 +96,44 @@ pub fn discover(migrations: &Utf8Path, testdata: Option<&Utf8Path>) -> Result<Pl
         "pass the folder that holds the migrations with `--migrations DIR`",
         &mut problems,
     );
-    let mut steps = BTreeMap::new();
-    if migrations_ok {
-        let found = read_migrations(migrations, &mut problems);
-        if found.is_empty() {
-            problems.push(
-                Problem::new(migrations, "no migrations found in this folder")
-                    .hint("pass the folder that holds the migration files with `--migrations DIR`"),
-            );
-        }
-        steps = build_steps(found, &mut problems);
-    }
-    if let Some(testdata) = testdata
-        && check_folder(
+    let testdata = testdata.filter(|testdata| {
+        check_folder(
             testdata,
             "testdata",
             "pass the testdata folder with `--testdata DIR`, or leave it out if there is none",
             &mut problems,
         )
-        && migrations_ok
-    {
-        read_testdata(testdata, &mut steps, &mut problems);
-    }
+    });
+    let mut steps = BTreeMap::new();
+    std::thread::scope(|scope| {
+        // The testdata files are read on another thread while the migrations are read here.
+        let reading = testdata.filter(|_| migrations_ok).map(|testdata| {
+            scope.spawn(move || {
+                let mut problems = Vec::new();
+                let files = read_testdata(testdata, &mut problems);
+                (files, problems)
+            })
+        });
+        if migrations_ok {
+            let found = read_migrations(migrations, &mut problems);
+            if found.is_empty() {
+                problems.push(
+                    Problem::new(migrations, "no migrations found in this folder").hint(
+                        "pass the folder that holds the migration files with `--migrations DIR`",
+                    ),
+                );
+            }
+            steps = build_steps(found, &mut problems);
+        }
+        if let Some(reading) = reading {
+            let (files, found) = match reading.join() {
+                Ok(read) => read,
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            problems.extend(found);
+            attach_testdata(files, &mut steps, &mut problems);
+        }
+    });
 
     if problems.is_empty() {
         Ok(Plan {
@@ -503,20 +519,23 @@ fn unknown_dialect(path: &Utf8Path, spelled: &str) -> Problem {
 /// Reads a file as UTF-8 text without its byte-order mark; `None` (and a problem) when the file
 /// cannot be read or is not UTF-8.
 fn read_text(path: &Utf8Path, problems: &mut Vec<Problem>) -> Option<String> {
-    let bytes = match std::fs::read(path) {
+    let mut bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(err) => {
             problems.push(Problem::new(path, format!("cannot be read: {err}")));
             return None;
         }
     };
-    let bytes = bytes
-        .strip_prefix(b"\xEF\xBB\xBF".as_slice())
-        .unwrap_or(&bytes);
-    match std::str::from_utf8(bytes) {
-        Ok(text) => Some(text.to_string()),
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Some(text),
         Err(err) => {
-            let valid = bytes.get(..err.valid_up_to()).unwrap_or_default();
+            let bytes = err.as_bytes();
+            let valid = bytes
+                .get(..err.utf8_error().valid_up_to())
+                .unwrap_or_default();
             let line = 1 + valid.iter().filter(|&&b| b == b'\n').count();
             problems.push(
                 Problem::new(
@@ -789,12 +808,19 @@ fn build_steps(found: Vec<Found>, problems: &mut Vec<Problem>) -> BTreeMap<Versi
     steps
 }
 
-/// Reads the flat testdata folder into the steps' `testdata`.
-fn read_testdata(
-    root: &Utf8Path,
-    steps: &mut BTreeMap<Version, Step>,
-    problems: &mut Vec<Problem>,
-) {
+/// A file of the testdata folder, read.
+struct TestdataFile {
+    path: Utf8PathBuf,
+    version: Version,
+    /// `testdata`, `check` or `query`.
+    kind: String,
+    dialect: Option<Dialect>,
+    text: Option<String>,
+}
+
+/// Reads the flat testdata folder (the files whose names it recognises).
+fn read_testdata(root: &Utf8Path, problems: &mut Vec<Problem>) -> Vec<TestdataFile> {
+    let mut read = Vec::new();
     let walker = WalkDir::new(root.as_std_path())
         .min_depth(1)
         .max_depth(1)
@@ -853,12 +879,38 @@ fn read_testdata(
                 }
             },
         };
+        let kind = kind.to_string();
         let text = read_text(&path, problems);
         check_not_empty(&path, text.as_deref(), EMPTY_TESTDATA_HINT, problems);
-        if steps.is_empty() {
-            // Already reported: there are no migrations at all.
-            continue;
-        }
+        read.push(TestdataFile {
+            path,
+            version,
+            kind,
+            dialect,
+            text,
+        });
+    }
+    read
+}
+
+/// Puts each testdata file into its step's `testdata`, `checks` or `queries`.
+fn attach_testdata(
+    files: Vec<TestdataFile>,
+    steps: &mut BTreeMap<Version, Step>,
+    problems: &mut Vec<Problem>,
+) {
+    if steps.is_empty() {
+        // Already reported: there are no migrations at all.
+        return;
+    }
+    for TestdataFile {
+        path,
+        version,
+        kind,
+        dialect,
+        text,
+    } in files
+    {
         let Some(step) = steps.get_mut(&version) else {
             problems.push(
                 Problem::new(&path, format!("no migration has version {version}"))
@@ -866,7 +918,7 @@ fn read_testdata(
             );
             continue;
         };
-        let (files, what) = match kind {
+        let (files, what) = match kind.as_str() {
             "check" => (&mut step.checks, "checks"),
             "query" => (&mut step.queries, "queries"),
             _ => (&mut step.testdata, "testdata"),

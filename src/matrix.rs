@@ -180,16 +180,20 @@ pub fn matrix(
     dialect: Dialect,
     tables: &[TableRecords],
 ) -> Matrix {
+    // The versions with a migration for this dialect, in order.
+    let mut ups: Vec<&Version> = plan
+        .steps
+        .iter()
+        .filter(|s| s.up_for(dialect).is_some())
+        .map(|s| &s.version)
+        .collect();
+    ups.sort();
     let mut rows: Vec<MatrixRow> = releases
         .iter()
         .map(|r| MatrixRow {
             release: r.name.clone(),
             version: r.version.clone(),
-            migrations_on_top: plan
-                .steps
-                .iter()
-                .filter(|s| s.version > r.version && s.up_for(dialect).is_some())
-                .count(),
+            migrations_on_top: ups.len() - ups.partition_point(|v| **v <= r.version),
             records: 0,
             alive: 0,
             changed: 0,

@@ -117,6 +117,9 @@ pub struct Origins {
     triggers: bool,
     /// Whether the tables were ever listed.
     listed: bool,
+    /// The tables by their lower-cased name, as a script's [`words`] name them (rebuilt with
+    /// each listing, the only time the names change).
+    by_word: HashMap<String, Vec<String>>,
 }
 
 /// Which kind of script just ran.
@@ -147,7 +150,11 @@ impl Origins {
         after: After,
         script: &str,
     ) -> Result<(), String> {
-        let named = words(script);
+        // The known tables the script names (a table new after it is read anyway).
+        let named: BTreeSet<String> = words(script)
+            .filter(|w| self.by_word.contains_key(w.as_ref()))
+            .map(std::borrow::Cow::into_owned)
+            .collect();
         let reach = if !self.listed || after == After::Dump {
             Reach::everything()
         } else {
@@ -164,6 +171,13 @@ impl Origins {
             }
             tables.retain(|t| !ignore(t));
             let now: BTreeSet<String> = tables.into_iter().collect();
+            self.by_word.clear();
+            for table in &now {
+                self.by_word
+                    .entry(table.to_lowercase())
+                    .or_default()
+                    .push(table.clone());
+            }
             let gone: Vec<String> = self
                 .tables
                 .keys()
@@ -178,12 +192,20 @@ impl Origins {
             reread.extend(now.into_iter().filter(|t| !self.tables.contains_key(t)));
         }
         let gone: Vec<String> = before.keys().cloned().collect();
-        for (table, state) in &self.tables {
+        // The tables the script names, by the words it has.
+        let named_tables = named
+            .iter()
+            .filter_map(|word| self.by_word.get(word))
+            .flatten();
+        for table in named_tables {
+            let Some(state) = self.tables.get(table) else {
+                continue;
+            };
             let changed = reach.rows
                 || reach.rekeys
                 // A new column joins the key of a table without a primary key.
                 || (reach.widens && state.keyed != Some(true));
-            if changed && (named.contains(table) || named.contains(&table.to_lowercase())) {
+            if changed {
                 reread.insert(table.clone());
             }
         }
@@ -378,22 +400,25 @@ fn reach(script: &str, dialect: crate::Dialect) -> Reach {
     ];
     let mut reach = Reach::default();
     for statement in crate::sql::split(script, dialect) {
-        let words: Vec<String> = statement
+        // Keywords are ASCII: the words are compared as they are, ignoring ASCII case, and
+        // only the few matched against lists are lower-cased.
+        let words: Vec<&str> = statement
             .sql
             .split(|c: char| !(c.is_alphanumeric() || c == '_'))
             .filter(|w| !w.is_empty())
-            .map(str::to_lowercase)
             .collect();
-        let word = |i: usize| words.get(i).map_or("", String::as_str);
+        let lower = |w: &str| w.to_ascii_lowercase();
+        let word = |i: usize| words.get(i).map_or(String::new(), |w| lower(w));
+        let has = |keyword: &str| words.iter().any(|w| w.eq_ignore_ascii_case(keyword));
         let object = || {
             words
                 .iter()
                 .skip(1)
-                .map(String::as_str)
-                .find(|w| !MODIFIERS.contains(w))
-                .unwrap_or("")
+                .map(|w| lower(w))
+                .find(|w| !MODIFIERS.contains(&w.as_str()))
+                .unwrap_or_default()
         };
-        match word(0) {
+        match word(0).as_str() {
             "comment" | "grant" | "revoke" | "analyze" | "vacuum" | "reindex" | "set" | "begin"
             | "commit" | "start" | "end" | "savepoint" | "release" | "pragma" | "lock"
             | "unlock" | "notify" | "refresh" | "cluster" | "checkpoint" | "optimize" | "flush"
@@ -403,32 +428,32 @@ fn reach(script: &str, dialect: crate::Dialect) -> Reach {
             "select" | "values" | "table" => {
                 // A function it calls may write; PostgreSQL's SELECT … INTO makes a table.
                 reach.rows = true;
-                if words.iter().any(|w| w == "into") {
+                if has("into") {
                     reach.lists = true;
                     reach.triggers = true;
                 }
             }
-            "create" if CREATED_ALONE.contains(&object()) => {}
+            "create" if CREATED_ALONE.contains(&object().as_str()) => {}
             "create" => {
                 reach.lists = true;
                 reach.rows = true;
                 // MySQL's CREATE DEFINER = … TRIGGER: the word anywhere will do.
-                reach.triggers |= words.iter().any(|w| w == "trigger");
+                reach.triggers |= has("trigger");
             }
             "drop" if object() == "index" => {}
             "drop" => {
                 reach.lists = true;
                 reach.rows = true;
                 // A table, a schema or a database goes with its triggers.
-                reach.triggers |= !matches!(object(), "view" | "sequence" | "type");
+                reach.triggers |= !matches!(object().as_str(), "view" | "sequence" | "type");
             }
-            "alter" => match word(1) {
+            "alter" => match word(1).as_str() {
                 "table" => {
-                    let adds_only = words.iter().any(|w| w == "add")
+                    let adds_only = has("add")
                         && !words
                             .iter()
                             .skip(2)
-                            .any(|w| BEYOND_ADDING.contains(&w.as_str()));
+                            .any(|w| BEYOND_ADDING.iter().any(|b| w.eq_ignore_ascii_case(b)));
                     if adds_only {
                         reach.widens = true;
                         continue;
@@ -437,9 +462,14 @@ fn reach(script: &str, dialect: crate::Dialect) -> Reach {
                     reach.rows = true;
                     // RENAME COLUMN/INDEX/KEY/CONSTRAINT renames those; any other RENAME
                     // (`RENAME TO t2`, MySQL's bare `RENAME t2`) is taken to rename the table.
-                    let renames_table =
-                        words.iter().position(|w| w == "rename").is_some_and(|at| {
-                            !matches!(word(at + 1), "column" | "index" | "key" | "constraint")
+                    let renames_table = words
+                        .iter()
+                        .position(|w| w.eq_ignore_ascii_case("rename"))
+                        .is_some_and(|at| {
+                            !matches!(
+                                word(at + 1).as_str(),
+                                "column" | "index" | "key" | "constraint"
+                            )
                         });
                     reach.lists |= renames_table;
                 }
@@ -456,12 +486,17 @@ fn reach(script: &str, dialect: crate::Dialect) -> Reach {
 }
 
 /// The words of a script, lower-cased: a table it names is among them.
-fn words(script: &str) -> BTreeSet<String> {
+fn words(script: &str) -> impl Iterator<Item = std::borrow::Cow<'_, str>> {
     script
         .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
         .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
+        .map(|w| {
+            if w.bytes().any(|b| !b.is_ascii() || b.is_ascii_uppercase()) {
+                std::borrow::Cow::Owned(w.to_lowercase())
+            } else {
+                std::borrow::Cow::Borrowed(w)
+            }
+        })
 }
 
 #[cfg(test)]

@@ -292,31 +292,57 @@ impl SqliteEngine {
         ignore: &(dyn Fn(&str) -> bool + Sync),
     ) -> Result<Schema, sqlx::Error> {
         let all = self.tables().await?;
+        // sqlite_schema has no index by name, and pragma_table_list lists every table: both are
+        // read once for all tables.
+        let mut objects = Objects::default();
+        for row in self
+            .rows("SELECT type, name, tbl_name, sql FROM sqlite_schema", &[])?
+            .rows
+        {
+            let (kind, name, table, sql) = (
+                text(&row[0]),
+                text(&row[1]),
+                text(&row[2]),
+                opt_text(&row[3]),
+            );
+            match kind.as_str() {
+                "table" => {
+                    objects.table_sql.insert(name, sql);
+                }
+                "index" => {
+                    objects.index_sql.insert(name, sql);
+                }
+                "trigger" => objects.triggers.entry(table).or_default().push(name),
+                _ => {}
+            }
+        }
+        for row in self
+            .rows(
+                "SELECT name, wr FROM pragma_table_list WHERE schema = 'main'",
+                &[],
+            )?
+            .rows
+        {
+            if int(&row[1]) != 0 {
+                objects.without_rowid.insert(text(&row[0]));
+            }
+        }
         let mut schema = Schema::default();
         for name in all.iter().filter(|t| !ignore(t)) {
-            let table = self.table_schema(name, &all).await?;
+            let table = self.table_schema(name, &all, &objects).await?;
             schema.tables.insert(name.clone(), table);
         }
         Ok(schema)
     }
 
-    async fn table_schema(&mut self, name: &str, all: &[String]) -> Result<Table, sqlx::Error> {
-        let sql = self
-            .rows(
-                "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?",
-                &[name],
-            )?
-            .rows
-            .first()
-            .and_then(|r| opt_text(&r[0]));
-        let without_rowid = self
-            .rows(
-                "SELECT wr FROM pragma_table_list WHERE schema = 'main' AND name = ?",
-                &[name],
-            )?
-            .rows
-            .first()
-            .is_some_and(|r| int(&r[0]) != 0);
+    async fn table_schema(
+        &mut self,
+        name: &str,
+        all: &[String],
+        objects: &Objects,
+    ) -> Result<Table, sqlx::Error> {
+        let sql = objects.table_sql.get(name).cloned().flatten();
+        let without_rowid = objects.without_rowid.contains(name);
         // hidden: 0 plain, 1 hidden (virtual tables), 2 and 3 generated columns.
         // name, declared type, NOT NULL, default, position in the primary key.
         type ColumnRow = (String, Option<String>, bool, Option<String>, i64);
@@ -392,14 +418,7 @@ impl SqliteEngine {
                 .iter()
                 .map(|r| opt_text(&r[0]))
                 .collect();
-            let index_sql = self
-                .rows(
-                    "SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?",
-                    &[index],
-                )?
-                .rows
-                .first()
-                .and_then(|r| opt_text(&r[0]));
+            let index_sql = objects.index_sql.get(index).cloned().flatten();
             let (expressions, predicate) =
                 index_sql.as_deref().map(index_parts).unwrap_or_default();
             let columns = keys
@@ -475,14 +494,12 @@ impl SqliteEngine {
             table.foreign_keys.insert(key);
         }
         table.checks = sql.as_deref().map(checks).unwrap_or_default();
-        table.triggers = self
-            .rows(
-                "SELECT name FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = ?",
-                &[name],
-            )?
-            .rows
-            .iter()
-            .map(|r| text(&r[0]))
+        table.triggers = objects
+            .triggers
+            .get(name)
+            .into_iter()
+            .flatten()
+            .cloned()
             .collect();
         Ok(table)
     }
@@ -497,6 +514,18 @@ impl SqliteEngine {
 }
 
 /// A text value (a name, a type); other values as JSON text.
+/// What [`SqliteEngine::schema`] reads of `sqlite_schema` and `pragma_table_list` once, for
+/// every table.
+#[derive(Default)]
+struct Objects {
+    /// Each table's and each index's CREATE statement (none for automatic indexes).
+    table_sql: HashMap<String, Option<String>>,
+    index_sql: HashMap<String, Option<String>>,
+    /// Each table's triggers, by the table's name.
+    triggers: HashMap<String, Vec<String>>,
+    without_rowid: std::collections::HashSet<String>,
+}
+
 fn text(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),

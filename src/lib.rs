@@ -28,6 +28,7 @@ pub mod lint;
 pub mod lock;
 pub mod matrix;
 pub mod origin;
+mod par;
 pub mod plan;
 pub mod problem;
 pub mod report;
@@ -683,12 +684,10 @@ impl Ladder {
         run.steps = climb.steps;
         run.dump_time = climb.dump_time;
 
-        let mut items: Vec<Item> = climb
-            .tables
-            .iter()
-            .zip(&climb.origins)
-            .map(|(dump, origins)| Item::table(dump, origins, dialect, redactions))
-            .collect();
+        let tables: Vec<_> = climb.tables.iter().zip(&climb.origins).collect();
+        let mut items: Vec<Item> = par::map(&tables, |(dump, origins)| {
+            Item::table(dump, origins, dialect, redactions)
+        });
         items.push(Item::schema(schema.render(), dialect));
         items.extend(climb.queries.iter().map(|q| Item::queries(q, dialect)));
         let mut accepted = reading

@@ -8,7 +8,7 @@
 //! else every column): the same record at head is *alive*, a different one *changed*, none
 //! *missing*; a record at head that the accepted snapshot does not have is *added*.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
 use serde::Serialize;
@@ -218,13 +218,22 @@ pub fn matrix(
         failed_tables: Vec::new(),
     };
     let mut failed: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
-    for table in tables {
-        let row_of = |record: &Record| -> Option<usize> {
+    // Many records share a version: each is looked up once.
+    fn row_of<'t>(
+        known: &mut HashMap<Option<&'t str>, Option<usize>>,
+        releases: &[Release],
+        record: &'t Record,
+    ) -> Option<usize> {
+        *known.entry(record.version.as_deref()).or_insert_with(|| {
             let origin = record.version.as_deref().and_then(Origin::parse)?;
             let version = origin.users_version()?;
             // Releases are sorted: the first whose last version is at or after the record's.
             Some(releases.partition_point(|r| r.version < *version))
-        };
+        })
+    }
+    let mut known = HashMap::new();
+    let mut row_of = |record| row_of(&mut known, releases, record);
+    for table in tables {
         let accepted: Option<BTreeMap<&str, &Record>> = table
             .accepted
             .as_ref()

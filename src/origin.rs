@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::engine::{Engine, TableDump};
+use crate::engine::{Engine, TableDump, key_positions, key_text};
 use crate::version::Version;
 
 /// Where a record came from.
@@ -69,39 +69,21 @@ impl fmt::Display for Origin {
     }
 }
 
-/// Where the key columns are among a dump's columns.
-fn key_positions(dump: &TableDump) -> Vec<usize> {
-    dump.order_by
-        .iter()
-        .filter_map(|k| dump.columns.iter().position(|c| c == k))
-        .collect()
-}
-
 /// The key of a record: its key columns' values, as a JSON array.
 fn key_of(positions: &[usize], row: &[Value]) -> String {
-    use std::fmt::Write;
-    let mut key = String::with_capacity(8 * positions.len() + 2);
-    key.push('[');
-    for (n, value) in positions.iter().filter_map(|&i| row.get(i)).enumerate() {
-        if n > 0 {
-            key.push(',');
-        }
-        // Numbers display as JSON writes them; the rest through serde_json.
-        let _ = match value {
-            Value::Number(number) => write!(key, "{number}"),
-            other => write!(key, "{other}"),
-        };
-    }
-    key.push(']');
-    key
+    key_text(positions.iter().filter_map(|&i| row.get(i)))
 }
+
+/// Each record's origin, by key. Keys are the user's own test records, hashed by the fast
+/// non-cryptographic hash the Rust compiler uses.
+type Rows = rustc_hash::FxHashMap<String, Arc<Origin>>;
 
 #[derive(Debug, Clone, Default)]
 struct TableState {
     /// The key columns the keys are made of.
     key_columns: Vec<String>,
     /// Shared: most records keep their origin step after step.
-    rows: HashMap<String, Arc<Origin>>,
+    rows: Rows,
     count: usize,
     /// Whether the table has a primary key, once a read has looked.
     keyed: Option<bool>,
@@ -234,19 +216,18 @@ impl Origins {
             let known = old
                 .filter(|_| !reach.lists && !reach.rekeys && !reach.widens)
                 .map(|s| s.key_columns.as_slice());
-            let dump = engine.keys(&table, known).await?;
-            let positions = key_positions(&dump);
+            let read = engine.keys(&table, known).await?;
             let old_rows = old
-                .filter(|s| s.key_columns == dump.order_by)
+                .filter(|s| s.key_columns == read.order_by)
                 .map(|s| &s.rows);
-            let mut rows = HashMap::with_capacity(dump.rows.len());
-            for row in &dump.rows {
-                let key = key_of(&positions, row);
+            let count = read.keys.len();
+            let mut rows = Rows::with_capacity_and_hasher(count, Default::default());
+            for key in read.keys {
                 let origin = match (old_rows.and_then(|r| r.get(&key)), after) {
                     (Some(origin), _) => Arc::clone(origin),
                     (None, After::Testdata | After::Dump) => Arc::clone(&fresh),
                     (None, After::Migration) => {
-                        inherited(&before, &gone, &named, &table, &dump.order_by, &key)
+                        inherited(&before, &gone, &named, &table, &read.order_by, &key)
                             .unwrap_or_else(|| Arc::clone(&fresh))
                     }
                 };
@@ -255,10 +236,10 @@ impl Origins {
             self.tables.insert(
                 table,
                 TableState {
-                    key_columns: dump.order_by.clone(),
-                    count: dump.rows.len(),
+                    key_columns: read.order_by,
+                    count,
                     rows,
-                    keyed: dump.keyed.or_else(|| old.and_then(|s| s.keyed)),
+                    keyed: read.keyed.or_else(|| old.and_then(|s| s.keyed)),
                 },
             );
         }

@@ -295,7 +295,7 @@ pub async fn climb_from(
             .map_err(dump_err(format!("read table {name}")))?;
         tables.push(dump);
     }
-    let origins = tables.iter().map(|dump| origins.of(dump)).collect();
+    let origins = crate::par::map(&tables, |dump| origins.of(dump));
     Ok(Climb {
         steps,
         tables,

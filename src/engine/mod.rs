@@ -204,6 +204,62 @@ pub struct TableDump {
     pub keyed: Option<bool>,
 }
 
+/// A table's records as [`Engine::keys`] reads them: each one's key, as text.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Keys {
+    /// The key columns (the primary key, else every column).
+    pub order_by: Vec<String>,
+    /// Whether the table has a primary key, when this read looked (`None` when the caller gave
+    /// the key columns).
+    pub keyed: Option<bool>,
+    /// Each record's key: its key columns' values as a JSON array ([`key_text`]), in no
+    /// particular order.
+    pub keys: Vec<String>,
+}
+
+impl Keys {
+    /// The keys of a dump's rows.
+    pub fn of_dump(dump: TableDump) -> Keys {
+        let positions = key_positions(&dump);
+        Keys {
+            keys: dump
+                .rows
+                .iter()
+                .map(|row| key_text(positions.iter().filter_map(|&i| row.get(i))))
+                .collect(),
+            order_by: dump.order_by,
+            keyed: dump.keyed,
+        }
+    }
+}
+
+/// Where a dump's key columns are among its columns.
+pub fn key_positions(dump: &TableDump) -> Vec<usize> {
+    dump.order_by
+        .iter()
+        .filter_map(|k| dump.columns.iter().position(|c| c == k))
+        .collect()
+}
+
+/// The key of a record: its key columns' values as a JSON array, as compact JSON writes it.
+pub fn key_text<'a>(values: impl Iterator<Item = &'a Value>) -> String {
+    use std::fmt::Write;
+    let mut key = String::with_capacity(16);
+    key.push('[');
+    for (n, value) in values.enumerate() {
+        if n > 0 {
+            key.push(',');
+        }
+        // Numbers display as JSON writes them; the rest through serde_json.
+        let _ = match value {
+            Value::Number(number) => write!(key, "{number}"),
+            other => write!(key, "{other}"),
+        };
+    }
+    key.push(']');
+    key
+}
+
 /// The rows a query returned, values as JSON with their real types.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct QueryResult {
@@ -399,12 +455,14 @@ impl Engine {
     /// still named in `order_by`), rendered the same way, in no particular order: cheaper, for
     /// following records step by step.
     /// `known`: the key columns, when the caller knows the table's schema has not changed.
-    pub async fn keys(
-        &mut self,
-        table: &str,
-        known: Option<&[String]>,
-    ) -> Result<TableDump, String> {
-        each!(self, e => e.keys(table, known).await.map_err(|e| db_message(&e)))
+    pub async fn keys(&mut self, table: &str, known: Option<&[String]>) -> Result<Keys, String> {
+        // SQLite writes the keys as it reads them; the servers' rows go through JSON values.
+        let read = match self {
+            Engine::Sqlite(e) => e.keys(table, known),
+            Engine::Postgres(e, _) => e.keys(table, known).await.map(Keys::of_dump),
+            Engine::Mysql(e) => e.keys(table, known).await.map(Keys::of_dump),
+        };
+        read.map_err(|e| db_message(&e))
     }
 
     /// The tables, sorted by name, and, when `triggers` asks, whether the database has triggers

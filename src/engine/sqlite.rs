@@ -13,7 +13,7 @@ use serde_json::Value;
 use sqlx::sqlite::{LockedSqliteHandle, SqliteConnectOptions, SqliteConnection};
 use sqlx::{ConnectOptions, Connection};
 
-use super::{QueryResult, TableDump, hex_literal, quote_ident};
+use super::{Keys, QueryResult, TableDump, hex_literal, quote_ident};
 use crate::error::Error;
 use crate::schema::{Column, ForeignKey, Index, Schema, Table, strip_outer_parens};
 
@@ -52,6 +52,21 @@ impl Held {
     }
 
     /// Releases the lock and hands the connection back.
+    /// `sql` prepared, kept for the next call with the same text; `None` for a text without
+    /// a statement.
+    fn prepared(&mut self, sql: &str) -> Result<Option<&Prepared>, sqlx::Error> {
+        if !self.statements.contains_key(sql) {
+            if self.statements.len() >= MAX_PREPARED {
+                self.statements.clear();
+            }
+            match prepare(self.db(), sql, true)? {
+                Some(statement) => self.statements.insert(sql.to_string(), statement),
+                None => return Ok(None),
+            };
+        }
+        Ok(self.statements.get(sql))
+    }
+
     fn into_conn(self) -> SqliteConnection {
         let mut this = ManuallyDrop::new(self);
         drop(std::mem::take(&mut this.statements));
@@ -167,16 +182,9 @@ impl SqliteEngine {
             .as_mut()
             .expect("the connection is held until close");
         let db = held.db();
-        if !held.statements.contains_key(sql) {
-            if held.statements.len() >= MAX_PREPARED {
-                held.statements.clear();
-            }
-            match prepare(db, sql, true)? {
-                Some(statement) => held.statements.insert(sql.to_string(), statement),
-                None => return Ok(QueryResult::default()),
-            };
-        }
-        let statement = &held.statements[sql];
+        let Some(statement) = held.prepared(sql)? else {
+            return Ok(QueryResult::default());
+        };
         let result = run(db, statement, binds);
         statement.reset();
         result
@@ -199,14 +207,44 @@ impl SqliteEngine {
         self.dump_with(table, None, false)
     }
 
-    /// Only the key columns, in no particular order (see [`super::Engine::keys`]); `known` are
-    /// the key columns when the caller knows them.
-    pub async fn keys(
-        &mut self,
-        table: &str,
-        known: Option<&[String]>,
-    ) -> Result<TableDump, sqlx::Error> {
-        self.dump_with(table, known, true)
+    /// Each record's key, in no particular order (see [`super::Engine::keys`]), written
+    /// straight from SQLite's values as [`super::key_text`] writes them; `known` are the key
+    /// columns when the caller knows them.
+    pub fn keys(&mut self, table: &str, known: Option<&[String]>) -> Result<Keys, sqlx::Error> {
+        let (order_by, keyed) = match known {
+            Some(key) => (key.to_vec(), None),
+            None => {
+                let (columns, order_by) = self.dump_with_columns(table)?;
+                // Without a primary key, every column is the key.
+                let keyed = columns != order_by;
+                (order_by, Some(keyed))
+            }
+        };
+        let select_list: Vec<String> = order_by.iter().map(|c| quote_ident(c)).collect();
+        let sql = format!(
+            "SELECT {} FROM {}",
+            select_list.join(", "),
+            quote_ident(table)
+        );
+        let held = self
+            .held
+            .as_mut()
+            .expect("the connection is held until close");
+        let db = held.db();
+        let Some(statement) = held.prepared(&sql)? else {
+            return Ok(Keys {
+                order_by,
+                keyed,
+                keys: Vec::new(),
+            });
+        };
+        let keys = key_rows(db, statement);
+        statement.reset();
+        Ok(Keys {
+            order_by,
+            keyed,
+            keys: keys?,
+        })
     }
 
     /// A table's columns, and its key columns (the primary key, else every column).
@@ -658,19 +696,74 @@ fn run(
     })
 }
 
+/// Each row's key text ([`super::key_text`]): the values written as they are read, without a
+/// row of JSON values in between.
+fn key_rows(db: *mut ffi::sqlite3, statement: &Prepared) -> Result<Vec<String>, sqlx::Error> {
+    use std::io::Write;
+    // SAFETY: as in `run`.
+    let count = unsafe { ffi::sqlite3_column_count(statement.0) };
+    let mut keys = Vec::new();
+    let mut key: Vec<u8> = Vec::with_capacity(32);
+    loop {
+        match unsafe { ffi::sqlite3_step(statement.0) } {
+            ffi::SQLITE_ROW => {}
+            ffi::SQLITE_DONE => break,
+            rc => return Err(error(db, rc)),
+        }
+        key.clear();
+        key.push(b'[');
+        for i in 0..count {
+            if i > 0 {
+                key.push(b',');
+            }
+            // SAFETY: as in `value`.
+            let kind = unsafe { ffi::sqlite3_column_type(statement.0, i) };
+            let _ = match kind {
+                ffi::SQLITE_NULL => key.write_all(b"null"),
+                ffi::SQLITE_INTEGER => {
+                    write!(key, "{}", unsafe {
+                        ffi::sqlite3_column_int64(statement.0, i)
+                    })
+                }
+                ffi::SQLITE_TEXT => {
+                    // SAFETY: as in `value`.
+                    let text = unsafe {
+                        column_bytes(statement, i, ffi::sqlite3_column_text(statement.0, i))
+                    };
+                    serde_json::to_writer(&mut key, &String::from_utf8_lossy(text))
+                        .map_err(std::io::Error::other)
+                }
+                // Reals and blobs are rare in keys: as JSON values, like `value`.
+                _ => write!(key, "{}", value(statement, i)),
+            };
+        }
+        key.push(b']');
+        // Only whole UTF-8 pieces were written.
+        keys.push(String::from_utf8_lossy(&key).into_owned());
+    }
+    Ok(keys)
+}
+
+/// SQLite's buffer of column `i`'s bytes (`p`, from sqlite3_column_text or _blob).
+///
+/// # Safety
+/// `p` is that column's pointer for the current row; the slice is valid until the next step.
+unsafe fn column_bytes(statement: &Prepared, i: c_int, p: *const u8) -> &[u8] {
+    // SAFETY: the caller's.
+    unsafe {
+        let len = usize::try_from(ffi::sqlite3_column_bytes(statement.0, i)).unwrap_or(0);
+        if p.is_null() || len == 0 {
+            &[]
+        } else {
+            std::slice::from_raw_parts(p, len)
+        }
+    }
+}
+
 /// Column `i` of the current row as JSON.
 fn value(statement: &Prepared, i: c_int) -> Value {
-    let bytes = |p: *const u8| -> &[u8] {
-        // SAFETY: SQLite's buffer of sqlite3_column_bytes bytes, valid until the next step.
-        unsafe {
-            let len = usize::try_from(ffi::sqlite3_column_bytes(statement.0, i)).unwrap_or(0);
-            if p.is_null() || len == 0 {
-                &[]
-            } else {
-                std::slice::from_raw_parts(p, len)
-            }
-        }
-    };
+    // SAFETY: the pointers passed are column i's, read before the next step.
+    let bytes = |p: *const u8| -> &[u8] { unsafe { column_bytes(statement, i, p) } };
     // SAFETY: see `rows`.
     unsafe {
         match ffi::sqlite3_column_type(statement.0, i) {
@@ -932,6 +1025,38 @@ mod tests {
         let mut engine = SqliteEngine::open().await.unwrap();
         engine.execute(setup).await.unwrap();
         engine.dump(table).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn keys_read_directly_match_the_keys_of_a_dump() {
+        let mut engine = SqliteEngine::open().await.unwrap();
+        engine
+            .execute(
+                "CREATE TABLE loose (a, b TEXT);
+                 INSERT INTO loose VALUES
+                   (1, 'plain'), (2.5, 'quote \" and \\ back'), (NULL, 'line
+break'),
+                   (x'00ff', 'ünïcödé ✓'), (-9223372036854775808, ''), (1e300, NULL);
+                 CREATE TABLE pair (k1 TEXT, k2 INTEGER, v TEXT, PRIMARY KEY (k1, k2));
+                 INSERT INTO pair VALUES ('a', 1, 'x'), ('a', 2, 'y'), ('tab	here', -3, 'z');",
+            )
+            .await
+            .unwrap();
+        for table in ["loose", "pair"] {
+            let dump = engine.dump(table).await.unwrap();
+            let mut expected = Keys::of_dump(dump.clone());
+            expected.keys.sort();
+            for known in [None, Some(dump.order_by.as_slice())] {
+                let mut read = engine.keys(table, known).unwrap();
+                read.keys.sort();
+                assert_eq!(read.keys, expected.keys, "{table}, known: {known:?}");
+                assert_eq!(read.order_by, expected.order_by);
+            }
+        }
+        let pair = engine.keys("pair", None).unwrap();
+        assert_eq!(pair.keyed, Some(true));
+        assert!(pair.keys.contains(&r#"["tab\there",-3]"#.to_string()));
+        assert_eq!(engine.keys("loose", None).unwrap().keyed, Some(false));
     }
 
     #[tokio::test]

@@ -804,14 +804,12 @@ fn upgrade_matrix(
         .into_iter()
         .filter(|item| !item.name.starts_with('@'))
         .map(|item| matrix::TableRecords {
-            // An accepted body equal to this run's holds the same records: no need to read it.
-            accepted: accepted.remove(&item.stem).and_then(|body| {
-                if body == item.body {
-                    Some(item.records.clone())
-                } else {
-                    matrix::Record::parse_all(&body, &item.key)
-                }
-            }),
+            // An accepted body equal to this run's holds the same records, every one alive:
+            // nothing to read or compare.
+            accepted: accepted
+                .remove(&item.stem)
+                .filter(|body| *body != item.body)
+                .and_then(|body| matrix::Record::parse_all(&body, &item.key)),
             table: item.name,
             records: item.records,
         })

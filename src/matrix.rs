@@ -36,7 +36,8 @@ pub struct TableRecords {
     pub table: String,
     /// This run's records (as the snapshot holds them, redacted).
     pub records: Vec<Record>,
-    /// The accepted snapshot's records; `None` when the table has no accepted snapshot.
+    /// The accepted snapshot's records; `None` when there is nothing to compare with: the
+    /// table has no accepted snapshot, or one equal to this run's (every record alive).
     pub accepted: Option<Vec<Record>>,
 }
 
@@ -253,7 +254,9 @@ pub fn matrix(
                     failed.entry(i).or_default().insert(table.table.clone());
                 }
             }
-            seen.insert(record.key.as_str());
+            if accepted.is_some() {
+                seen.insert(record.key.as_str());
+            }
         }
         for (key, old) in accepted.iter().flatten() {
             if seen.contains(key) {

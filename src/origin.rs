@@ -12,7 +12,7 @@
 //! script names, new ones, and, when the database has triggers, those whose row count changed
 //! (rows written by a trigger).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -101,7 +101,7 @@ pub struct Origins {
     listed: bool,
     /// The tables by their lower-cased name, as a script's [`words`] name them (rebuilt with
     /// each listing, the only time the names change).
-    by_word: HashMap<String, Vec<String>>,
+    by_word: rustc_hash::FxHashMap<String, Vec<String>>,
 }
 
 /// Which kind of script just ran.
@@ -132,15 +132,31 @@ impl Origins {
         after: After,
         script: &str,
     ) -> Result<(), String> {
+        let scan = Scan::of(script, engine.dialect());
+        self.observe_scanned(engine, ignore, version, after, &scan)
+            .await
+    }
+
+    /// [`Self::observe`] with the script already scanned ([`Scan::of`]; a climb scans its
+    /// scripts on another thread while it runs them).
+    pub async fn observe_scanned(
+        &mut self,
+        engine: &mut Engine,
+        ignore: &dyn Fn(&str) -> bool,
+        version: &Version,
+        after: After,
+        scan: &Scan,
+    ) -> Result<(), String> {
         // The known tables the script names (a table new after it is read anyway).
-        let named: BTreeSet<String> = words(script)
-            .filter(|w| self.by_word.contains_key(w.as_ref()))
-            .map(std::borrow::Cow::into_owned)
+        let named: BTreeSet<String> = scan
+            .words()
+            .filter(|w| self.by_word.contains_key(*w))
+            .map(String::from)
             .collect();
         let reach = if !self.listed || after == After::Dump {
             Reach::everything()
         } else {
-            reach(script, engine.dialect())
+            scan.reach
         };
         // The state before the script of every table read again below, and of every table gone.
         let mut before: BTreeMap<String, TableState> = BTreeMap::new();
@@ -211,27 +227,65 @@ impl Origins {
             After::Dump => Origin::Dump(version.clone()),
             After::Migration => Origin::Migration(version.clone()),
         });
+        // Whether a table's records can be updated in place: no other table read again can
+        // need its state from before the script (see `inherited`).
+        let alone = after == After::Testdata || reread.len() == 1;
         for table in reread {
-            let old = before.get(&table);
-            let known = old
+            let known = before
+                .get(&table)
                 .filter(|_| !reach.lists && !reach.rekeys && !reach.widens)
                 .map(|s| s.key_columns.as_slice());
             let read = engine.keys(&table, known).await?;
-            let old_rows = old
-                .filter(|s| s.key_columns == read.order_by)
-                .map(|s| &s.rows);
-            let count = read.keys.len();
+            let same_key = |s: &&TableState| s.key_columns == read.order_by;
+            // A table with a primary key whose key columns stayed: its records are updated in
+            // place, and only a key not seen before costs anything.
+            let in_place = alone
+                && after != After::Dump
+                && read.keyed != Some(false)
+                && before
+                    .get(&table)
+                    .filter(same_key)
+                    .is_some_and(|s| s.keyed == Some(true));
+            if in_place && let Some(mut state) = before.remove(&table) {
+                let had = state.rows.len();
+                let mut kept = 0;
+                for key in read.iter() {
+                    if state.rows.contains_key(key) {
+                        kept += 1;
+                    } else {
+                        let origin = match after {
+                            After::Migration => {
+                                inherited(&before, &gone, &named, &table, &read.order_by, key)
+                                    .unwrap_or_else(|| Arc::clone(&fresh))
+                            }
+                            _ => Arc::clone(&fresh),
+                        };
+                        state.rows.insert(key.to_string(), origin);
+                    }
+                }
+                // Primary keys are distinct: fewer kept than there were means some are gone.
+                if kept < had {
+                    let now: rustc_hash::FxHashSet<&str> = read.iter().collect();
+                    state.rows.retain(|key, _| now.contains(key.as_str()));
+                }
+                state.count = read.len();
+                self.tables.insert(table, state);
+                continue;
+            }
+            let old = before.get(&table);
+            let old_rows = old.filter(same_key).map(|s| &s.rows);
+            let count = read.len();
             let mut rows = Rows::with_capacity_and_hasher(count, Default::default());
-            for key in read.keys {
-                let origin = match (old_rows.and_then(|r| r.get(&key)), after) {
+            for key in read.iter() {
+                let origin = match (old_rows.and_then(|r| r.get(key)), after) {
                     (Some(origin), _) => Arc::clone(origin),
                     (None, After::Testdata | After::Dump) => Arc::clone(&fresh),
                     (None, After::Migration) => {
-                        inherited(&before, &gone, &named, &table, &read.order_by, &key)
+                        inherited(&before, &gone, &named, &table, &read.order_by, key)
                             .unwrap_or_else(|| Arc::clone(&fresh))
                     }
                 };
-                rows.insert(key, origin);
+                rows.insert(key.to_string(), origin);
             }
             self.tables.insert(
                 table,
@@ -306,6 +360,31 @@ fn inherited(
 pub(crate) fn may_change_tables(sql: &str, dialect: crate::Dialect) -> bool {
     let reach = reach(sql, dialect);
     reach.lists || reach.rekeys || reach.widens
+}
+
+/// What following the records needs to know of a script, worked out from its text alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scan {
+    reach: Reach,
+    /// Its distinct words, lower-cased, one space between two: a table it names is among
+    /// them. (One string, so that a scan made on another thread is one thing to free.)
+    words: String,
+}
+
+impl Scan {
+    pub fn of(script: &str, dialect: crate::Dialect) -> Scan {
+        let mut words: Vec<std::borrow::Cow<'_, str>> = words(script).collect();
+        words.sort_unstable();
+        words.dedup();
+        Scan {
+            reach: reach(script, dialect),
+            words: words.join(" "),
+        }
+    }
+
+    fn words(&self) -> impl Iterator<Item = &str> {
+        self.words.split(' ').filter(|w| !w.is_empty())
+    }
 }
 
 /// What a script can change.
@@ -735,6 +814,48 @@ mod tests {
         // records would be unknown ("?").
         assert_eq!(origins_of(&o, e, "keyed").await, ["1", "2"]);
         assert_eq!(origins_of(&o, e, "loose").await, ["migration 2", "2"]);
+    }
+
+    #[tokio::test]
+    async fn records_of_a_keyed_table_updated_in_place_lose_the_keys_that_go() {
+        let mut engine = Engine::open(&crate::Target::Sqlite).await.unwrap();
+        let mut o = Origins::new();
+        let e = &mut engine;
+        let ladder = [
+            (
+                "1",
+                After::Migration,
+                "CREATE TABLE users (id INTEGER PRIMARY KEY, a TEXT); CREATE TABLE other (id INT)",
+            ),
+            (
+                "1",
+                After::Testdata,
+                "INSERT INTO users VALUES (1, 'x'), (2, 'y'), (3, 'z')",
+            ),
+            // One table read again after a migration: updated in place; the moved record is
+            // the migration's, the deleted one goes.
+            (
+                "2",
+                After::Migration,
+                "UPDATE users SET id = 12 WHERE id = 2; DELETE FROM users WHERE id = 3",
+            ),
+            // A record deleted and one added by testdata.
+            (
+                "2",
+                After::Testdata,
+                "DELETE FROM users WHERE id = 1; INSERT INTO users VALUES (4, 'w')",
+            ),
+        ];
+        for (version, after, sql) in ladder {
+            step(&mut o, e, version, after, sql).await;
+        }
+        assert_eq!(
+            origins_of(&o, e, "users").await,
+            ["2", "migration 2"],
+            "ids 4 and 12"
+        );
+        let users = &o.tables["users"];
+        assert_eq!((users.count, users.rows.len()), (2, 2));
     }
 
     #[test]

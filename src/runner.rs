@@ -1,6 +1,7 @@
 //! The ladder loop, written once for every engine: each migration, then its testdata, in order.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use camino::Utf8PathBuf;
@@ -8,7 +9,7 @@ use camino::Utf8PathBuf;
 use crate::dialect::Dialect;
 use crate::engine::{Engine, QueryResult, TableDump};
 use crate::error::Error;
-use crate::origin::{After, Origin, Origins};
+use crate::origin::{After, Origin, Origins, Scan};
 use crate::plan::{Plan, Script};
 use crate::sql;
 use crate::version::Version;
@@ -200,6 +201,7 @@ pub async fn climb_from(
     let mut queries = Vec::new();
     let mut reached: Option<Version> = None;
     let mut origins = Origins::new();
+    let scans = Scans::start(plan, dialect, at);
     let dump_err = |context: String| {
         move |message| Error::Dump {
             context,
@@ -247,7 +249,9 @@ pub async fn climb_from(
             )
             .await?;
             timing.migration = Some(started.elapsed());
-            follow(engine, &mut origins, ignore, step, After::Migration, script)
+            let scan = scans.next(script, dialect);
+            origins
+                .observe_scanned(engine, ignore, &step.version, After::Migration, &scan)
                 .await
                 .map_err(dump_err(format!(
                     "follow the records through {}",
@@ -273,7 +277,9 @@ pub async fn climb_from(
             let started = Instant::now();
             apply(engine, script, true, fail(Phase::Testdata)).await?;
             timing.testdata = Some(started.elapsed());
-            follow(engine, &mut origins, ignore, step, After::Testdata, script)
+            let scan = scans.next(script, dialect);
+            origins
+                .observe_scanned(engine, ignore, &step.version, After::Testdata, &scan)
                 .await
                 .map_err(dump_err(format!("follow the records of {}", step.version)))?;
         }
@@ -305,18 +311,49 @@ pub async fn climb_from(
     })
 }
 
-/// Updates which version each record came from, after `script` of `step` ran.
-async fn follow(
-    engine: &mut Engine,
-    origins: &mut Origins,
-    ignore: &dyn Fn(&str) -> bool,
-    step: &crate::plan::Step,
-    after: After,
-    script: &Script,
-) -> Result<(), String> {
-    origins
-        .observe(engine, ignore, &step.version, after, &script.sql)
-        .await
+/// The scans ([`Scan`]) of the scripts a climb follows the records through, each migration then
+/// its testdata, worked out on another thread while the climb runs them.
+struct Scans {
+    scans: std::sync::mpsc::Receiver<Scan>,
+    /// The scripts, freed by this thread when the climb is done.
+    _scripts: Arc<[String]>,
+}
+
+impl Scans {
+    fn start(plan: &Plan, dialect: crate::Dialect, at: Option<&Version>) -> Scans {
+        // Shared, so that the other thread frees none of them: glibc's allocator locks the
+        // heap of the thread that allocated what another thread frees.
+        let scripts: Arc<[String]> = plan
+            .steps
+            .iter()
+            .filter(|step| at.is_none_or(|at| step.version > *at))
+            .flat_map(|step| [step.up_for(dialect), step.testdata_for(dialect)])
+            .flatten()
+            .map(|script| script.sql.clone())
+            .collect();
+        let (send, scans) = std::sync::mpsc::channel();
+        let theirs = Arc::clone(&scripts);
+        std::thread::spawn(move || {
+            for sql in theirs.iter() {
+                // The climb stopped: no one wants the rest.
+                if send.send(Scan::of(sql, dialect)).is_err() {
+                    return;
+                }
+            }
+        });
+        Scans {
+            scans,
+            _scripts: scripts,
+        }
+    }
+
+    /// The scan of `script`, the next one the climb follows.
+    fn next(&self, script: &Script, dialect: crate::Dialect) -> Scan {
+        // Were the thread gone, the scan is worked out here.
+        self.scans
+            .recv()
+            .unwrap_or_else(|_| Scan::of(&script.sql, dialect))
+    }
 }
 
 /// Runs each query of a check file; each must return one row whose first value is true.

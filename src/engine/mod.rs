@@ -212,24 +212,51 @@ pub struct Keys {
     /// Whether the table has a primary key, when this read looked (`None` when the caller gave
     /// the key columns).
     pub keyed: Option<bool>,
-    /// Each record's key: its key columns' values as a JSON array ([`key_text`]), in no
-    /// particular order.
-    pub keys: Vec<String>,
+    /// Every record's key ([`key_text`]), one after the other, in no particular order: one
+    /// buffer for all of them.
+    text: String,
+    /// Where each key ends in `text`.
+    ends: Vec<usize>,
 }
 
 impl Keys {
+    pub fn new(order_by: Vec<String>, keyed: Option<bool>) -> Keys {
+        Keys {
+            order_by,
+            keyed,
+            ..Keys::default()
+        }
+    }
+
     /// The keys of a dump's rows.
     pub fn of_dump(dump: TableDump) -> Keys {
         let positions = key_positions(&dump);
-        Keys {
-            keys: dump
-                .rows
-                .iter()
-                .map(|row| key_text(positions.iter().filter_map(|&i| row.get(i))))
-                .collect(),
-            order_by: dump.order_by,
-            keyed: dump.keyed,
+        let mut keys = Keys::new(dump.order_by.clone(), dump.keyed);
+        for row in &dump.rows {
+            keys.push(&key_text(positions.iter().filter_map(|&i| row.get(i))));
         }
+        keys
+    }
+
+    pub fn push(&mut self, key: &str) {
+        self.text.push_str(key);
+        self.ends.push(self.text.len());
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Each record's key.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(&self.ends)
+            .map(|(start, &end)| self.text.get(start..end).unwrap_or_default())
     }
 }
 

@@ -231,20 +231,13 @@ impl SqliteEngine {
             .as_mut()
             .expect("the connection is held until close");
         let db = held.db();
+        let mut keys = Keys::new(order_by, keyed);
         let Some(statement) = held.prepared(&sql)? else {
-            return Ok(Keys {
-                order_by,
-                keyed,
-                keys: Vec::new(),
-            });
+            return Ok(keys);
         };
-        let keys = key_rows(db, statement);
+        let read = key_rows(db, statement, &mut keys);
         statement.reset();
-        Ok(Keys {
-            order_by,
-            keyed,
-            keys: keys?,
-        })
+        read.map(|()| keys)
     }
 
     /// A table's columns, and its key columns (the primary key, else every column).
@@ -698,11 +691,14 @@ fn run(
 
 /// Each row's key text ([`super::key_text`]): the values written as they are read, without a
 /// row of JSON values in between.
-fn key_rows(db: *mut ffi::sqlite3, statement: &Prepared) -> Result<Vec<String>, sqlx::Error> {
+fn key_rows(
+    db: *mut ffi::sqlite3,
+    statement: &Prepared,
+    keys: &mut Keys,
+) -> Result<(), sqlx::Error> {
     use std::io::Write;
     // SAFETY: as in `run`.
     let count = unsafe { ffi::sqlite3_column_count(statement.0) };
-    let mut keys = Vec::new();
     let mut key: Vec<u8> = Vec::with_capacity(32);
     loop {
         match unsafe { ffi::sqlite3_step(statement.0) } {
@@ -739,9 +735,9 @@ fn key_rows(db: *mut ffi::sqlite3, statement: &Prepared) -> Result<Vec<String>, 
         }
         key.push(b']');
         // Only whole UTF-8 pieces were written.
-        keys.push(String::from_utf8_lossy(&key).into_owned());
+        keys.push(&String::from_utf8_lossy(&key));
     }
-    Ok(keys)
+    Ok(())
 }
 
 /// SQLite's buffer of column `i`'s bytes (`p`, from sqlite3_column_text or _blob).
@@ -1044,18 +1040,26 @@ break'),
             .unwrap();
         for table in ["loose", "pair"] {
             let dump = engine.dump(table).await.unwrap();
-            let mut expected = Keys::of_dump(dump.clone());
-            expected.keys.sort();
+            let expected = Keys::of_dump(dump.clone());
+            let sorted = |keys: &Keys| {
+                let mut keys: Vec<String> = keys.iter().map(String::from).collect();
+                keys.sort();
+                keys
+            };
+            assert_eq!(expected.len(), dump.rows.len());
             for known in [None, Some(dump.order_by.as_slice())] {
-                let mut read = engine.keys(table, known).unwrap();
-                read.keys.sort();
-                assert_eq!(read.keys, expected.keys, "{table}, known: {known:?}");
+                let read = engine.keys(table, known).unwrap();
+                assert_eq!(
+                    sorted(&read),
+                    sorted(&expected),
+                    "{table}, known: {known:?}"
+                );
                 assert_eq!(read.order_by, expected.order_by);
             }
         }
         let pair = engine.keys("pair", None).unwrap();
         assert_eq!(pair.keyed, Some(true));
-        assert!(pair.keys.contains(&r#"["tab\there",-3]"#.to_string()));
+        assert!(pair.iter().any(|k| k == r#"["tab\there",-3]"#));
         assert_eq!(engine.keys("loose", None).unwrap().keyed, Some(false));
     }
 

@@ -562,8 +562,11 @@ impl Ladder {
                 {
                     Ok(()) => {}
                     // An optional server that never answered: skipped, with the reason.
-                    Err(e) if *optional && run.describe.is_empty() && e.is_unreachable() => {
-                        run.skipped = Some(format!("{target}: {e}"));
+                    Err(e) if *optional && run.describe.is_empty() => {
+                        match skip_unreachable(target, e, false) {
+                            Ok(reason) => run.skipped = Some(reason),
+                            Err(e) => run.error = Some(e),
+                        }
                     }
                     Err(e) => run.error = Some(e),
                 }
@@ -776,6 +779,23 @@ impl Ladder {
             sql,
             first_line: 1,
         }))
+    }
+}
+
+/// Whether LADDER_REQUIRE_SERVERS=1 (as in CI) is set: then an optional server
+/// (`--db-if-reachable`) that does not answer fails the run instead of being skipped.
+pub fn servers_required() -> bool {
+    std::env::var("LADDER_REQUIRE_SERVERS").is_ok_and(|v| v == "1")
+}
+
+/// What becomes of an optional server (`--db-if-reachable`) that failed to open with `error`:
+/// skipped, with the reason to print, when it never answered and servers are not `required`;
+/// otherwise the error stands (a server that answers with an error is not skipped).
+pub fn skip_unreachable(target: &Target, error: Error, required: bool) -> Result<String, Error> {
+    if !required && error.is_unreachable() {
+        Ok(format!("{target}: {error}"))
+    } else {
+        Err(error)
     }
 }
 

@@ -82,7 +82,8 @@ enum BenchCommand {
         /// Database to measure on (repeatable) [default: sqlite].
         #[arg(long, value_name = "URL")]
         db: Vec<String>,
-        /// Server to measure on if it answers, skipped with the reason if not (repeatable).
+        /// Server to measure on if it answers, skipped with the reason if not, as `ladder run`
+        /// skips it; with LADDER_REQUIRE_SERVERS=1 one that does not answer fails (repeatable).
         #[arg(long, value_name = "URL")]
         db_if_reachable: Vec<String>,
         /// Rows of the one-table corpus whose dump and snapshot are timed on SQLite (0: skip).
@@ -315,20 +316,20 @@ fn bench(command: BenchCommand) -> i32 {
             big_rows,
             markdown,
         } => {
-            let require = std::env::var("LADDER_REQUIRE_SERVERS").is_ok_and(|v| v == "1");
+            // As `ladder run --db-if-reachable` does: a server that does not answer is skipped,
+            // unless LADDER_REQUIRE_SERVERS=1.
+            let required = ladder::servers_required();
             for spec in db_if_reachable {
-                let reachable = Target::parse(&spec).and_then(|target| {
-                    runtime.block_on(async {
-                        ladder::engine::Engine::open(&target).await?.close().await
-                    })
-                });
-                match reachable {
-                    Ok(()) => db.push(spec),
-                    Err(e) if !require => say(format_args!(
-                        "skipped: {}: {e}",
-                        ladder::engine::redact_url(&spec)
-                    )),
+                let target = match Target::parse(&spec) {
+                    Ok(target) => target,
                     Err(e) => return fail(&e),
+                };
+                let opened = runtime
+                    .block_on(async { ladder::engine::Engine::open(&target).await?.close().await });
+                match opened.map_err(|e| ladder::skip_unreachable(&target, e, required)) {
+                    Ok(()) => db.push(spec),
+                    Err(Ok(reason)) => say(format_args!("skipped: {reason}")),
+                    Err(Err(e)) => return fail(&e),
                 }
             }
             if db.is_empty() {
@@ -579,8 +580,7 @@ fn run(args: RunArgs) -> i32 {
             Err(e) => return fail(&e),
         }
     }
-    let require = std::env::var("LADDER_REQUIRE_SERVERS").is_ok_and(|v| v == "1");
-    ladder = ladder.require_servers(require);
+    ladder = ladder.require_servers(ladder::servers_required());
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

@@ -100,3 +100,51 @@ fn benchmark_runs_end_to_end_at_a_small_size() {
         );
     }
 }
+
+/// A server that does not answer is skipped as `ladder run --db-if-reachable` skips it (its
+/// password masked), and fails the benchmark under LADDER_REQUIRE_SERVERS=1, as in CI.
+#[test]
+fn benchmark_skips_a_server_that_does_not_answer_unless_servers_are_required() {
+    let work = tempfile::tempdir().unwrap();
+    // Port 9 (discard) has no database server on it.
+    let url = "postgres://ladder:secret@127.0.0.1:9/postgres";
+    let args = [
+        "bench",
+        "run",
+        "--n",
+        "3",
+        "--rows",
+        "1",
+        "--big-rows",
+        "0",
+        "--db-if-reachable",
+        url,
+    ];
+    let run = |required: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ladder"))
+            .args(args)
+            .current_dir(work.path())
+            .env_remove("CI")
+            .env("LADDER_REQUIRE_SERVERS", required)
+            .env("PATH", "/usr/bin:/bin")
+            .output()
+            .unwrap()
+    };
+    let skipped = run("0");
+    let text = render(&skipped);
+    assert_eq!(skipped.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("skipped: postgres://ladder:***@127.0.0.1:9/postgres: failed to connect"),
+        "{text}"
+    );
+    assert!(text.contains("| sqlite3 | 3 | "), "{text}");
+    assert!(!text.contains("secret"), "{text}");
+    let required = run("1");
+    let text = render(&required);
+    assert_eq!(required.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("error: failed to connect to 127.0.0.1:9"),
+        "{text}"
+    );
+    assert!(!text.contains("| sqlite3 | 3 | "), "{text}");
+}

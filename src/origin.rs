@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::engine::{Engine, TableDump, key_positions, key_text};
+use crate::engine::{Engine, TableDump, Written, key_positions, key_text};
 use crate::version::Version;
 
 /// Where a record came from.
@@ -87,6 +87,8 @@ struct TableState {
     count: usize,
     /// Whether the table has a primary key, once a read has looked.
     keyed: Option<bool>,
+    /// Whether its key is its SQLite rowid, once a read has looked ([`crate::engine::Keys::rowid_key`]).
+    rowid_key: Option<bool>,
 }
 
 /// What the tracker knows about every table, kept up to date step by step.
@@ -133,12 +135,16 @@ impl Origins {
         script: &str,
     ) -> Result<(), String> {
         let scan = Scan::of(script, engine.dialect());
-        self.observe_scanned(engine, ignore, version, after, &scan)
+        self.observe_scanned(engine, ignore, version, after, &scan, None)
             .await
     }
 
     /// [`Self::observe`] with the script already scanned ([`Scan::of`]; a climb scans its
-    /// scripts on another thread while it runs them).
+    /// scripts on another thread while it runs them), and, on SQLite, the rows it wrote
+    /// ([`Engine::record_rows`]).
+    ///
+    /// Testdata that only inserted rows into tables keyed by their rowid needs no reading at
+    /// all: SQLite said which rows it added, and their rowids are their keys.
     pub async fn observe_scanned(
         &mut self,
         engine: &mut Engine,
@@ -146,7 +152,35 @@ impl Origins {
         version: &Version,
         after: After,
         scan: &Scan,
+        written: Option<&Written>,
     ) -> Result<(), String> {
+        if after == After::Testdata
+            && self.listed
+            && !self.triggers
+            && scan.inserts_only
+            && let Some(written) = written
+            && written.changed.is_empty()
+            && !written.elsewhere
+            && written.inserted.keys().all(|table| {
+                ignore(table)
+                    || self
+                        .tables
+                        .get(table)
+                        .is_some_and(|s| s.rowid_key == Some(true))
+            })
+        {
+            let fresh = Arc::new(Origin::Testdata(version.clone()));
+            for (table, rowids) in &written.inserted {
+                let Some(state) = self.tables.get_mut(table) else {
+                    continue;
+                };
+                for rowid in rowids {
+                    state.rows.insert(format!("[{rowid}]"), Arc::clone(&fresh));
+                }
+                state.count = state.rows.len();
+            }
+            return Ok(());
+        }
         // The known tables the script names (a table new after it is read anyway).
         let named: BTreeSet<String> = scan
             .words()
@@ -269,6 +303,7 @@ impl Origins {
                     state.rows.retain(|key, _| now.contains(key.as_str()));
                 }
                 state.count = read.len();
+                state.rowid_key = read.rowid_key.or(state.rowid_key);
                 self.tables.insert(table, state);
                 continue;
             }
@@ -294,6 +329,7 @@ impl Origins {
                     count,
                     rows,
                     keyed: read.keyed.or_else(|| old.and_then(|s| s.keyed)),
+                    rowid_key: read.rowid_key.or_else(|| old.and_then(|s| s.rowid_key)),
                 },
             );
         }
@@ -366,6 +402,8 @@ pub(crate) fn may_change_tables(sql: &str, dialect: crate::Dialect) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scan {
     reach: Reach,
+    /// Whether each of its statements is a plain INSERT (see [`inserts_only`]).
+    inserts_only: bool,
     /// Its distinct words, lower-cased, one space between two: a table it names is among
     /// them. (One string, so that a scan made on another thread is one thing to free.)
     words: String,
@@ -378,6 +416,7 @@ impl Scan {
         words.dedup();
         Scan {
             reach: reach(script, dialect),
+            inserts_only: inserts_only(script, dialect),
             words: words.join(" "),
         }
     }
@@ -385,6 +424,27 @@ impl Scan {
     fn words(&self) -> impl Iterator<Item = &str> {
         self.words.split(' ').filter(|w| !w.is_empty())
     }
+}
+
+/// Whether every statement of a script is a plain INSERT: one that only adds rows. Not an
+/// upsert or a REPLACE (they change or delete rows), nor a WITH (it can hold anything).
+fn inserts_only(script: &str, dialect: crate::Dialect) -> bool {
+    let statements = crate::sql::split(script, dialect);
+    !statements.is_empty()
+        && statements.iter().all(|statement| {
+            let mut words = statement
+                .sql
+                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .filter(|w| !w.is_empty());
+            words
+                .next()
+                .is_some_and(|w| w.eq_ignore_ascii_case("insert"))
+                && !words.any(|w| {
+                    ["replace", "conflict", "duplicate"]
+                        .iter()
+                        .any(|k| w.eq_ignore_ascii_case(k))
+                })
+        })
 }
 
 /// What a script can change.
@@ -856,6 +916,101 @@ mod tests {
         );
         let users = &o.tables["users"];
         assert_eq!((users.count, users.rows.len()), (2, 2));
+    }
+
+    #[tokio::test]
+    async fn testdata_that_only_inserts_is_followed_by_the_rows_sqlite_reports() {
+        let mut engine = Engine::open(&crate::Target::Sqlite).await.unwrap();
+        let mut o = Origins::new();
+        let e = &mut engine;
+        step(
+            &mut o,
+            e,
+            "1",
+            After::Migration,
+            "CREATE TABLE a (id INTEGER PRIMARY KEY, v TEXT);
+             CREATE TABLE d (id INTEGER PRIMARY KEY DESC, v TEXT);
+             CREATE TABLE w (id INTEGER PRIMARY KEY, v TEXT) WITHOUT ROWID;
+             CREATE TABLE s (k TEXT PRIMARY KEY)",
+        )
+        .await;
+        // Only `a`'s key is its rowid: a row's key is known from the rowid SQLite reports.
+        let rowid_keys: Vec<_> = ["a", "d", "w", "s"]
+            .iter()
+            .map(|t| o.tables[*t].rowid_key)
+            .collect();
+        assert_eq!(
+            rowid_keys,
+            [Some(true), Some(false), Some(false), Some(false)]
+        );
+        let all = |id: i32| {
+            format!(
+                "INSERT INTO a VALUES ({id}, 'x'); INSERT INTO d VALUES ({id}, 'x');
+                 INSERT INTO w VALUES ({id}, 'x'); INSERT INTO s VALUES ('k{id}')"
+            )
+        };
+        let only_a = |id: i32| format!("INSERT INTO a VALUES ({id}, 'x')");
+        // A row ladder does not see being written: only a read of the table finds it.
+        let unseen = "INSERT INTO a VALUES (150, 'unseen')".to_string();
+        let ladder = [
+            ("1", all(100), true),
+            ("2", only_a(200), true),
+            ("2", unseen, false),
+            ("3", only_a(300), true),
+            ("4", all(400), true),
+        ];
+        for (version, sql, observed) in ladder {
+            e.record_rows(true);
+            e.execute(&sql).await.unwrap();
+            let written = e.record_rows(false).unwrap();
+            if !observed {
+                continue;
+            }
+            assert!(written.changed.is_empty());
+            let scan = Scan::of(&sql, crate::Dialect::Sqlite3);
+            assert!(scan.inserts_only);
+            o.observe_scanned(
+                e,
+                &|_| false,
+                &v(version),
+                After::Testdata,
+                &scan,
+                Some(&written),
+            )
+            .await
+            .unwrap();
+            // Right after the row ladder did not see, a read would have found it.
+            if version == "3" {
+                assert_eq!(origins_of(&o, e, "a").await, ["1", "?", "2", "3"]);
+            }
+        }
+        // Inserts into tables not keyed by their rowid: read again, and the unseen row found.
+        assert_eq!(origins_of(&o, e, "a").await, ["1", "4", "2", "3", "4"]);
+        for table in ["d", "w", "s"] {
+            assert_eq!(origins_of(&o, e, table).await, ["1", "4"], "{table}");
+        }
+        // An update among the inserts, or an upsert: the rows are read again.
+        assert!(
+            !Scan::of(
+                "INSERT INTO a VALUES (1); UPDATE a SET v = 1",
+                crate::Dialect::Sqlite3
+            )
+            .inserts_only
+        );
+        assert!(
+            !Scan::of(
+                "INSERT OR REPLACE INTO a VALUES (1)",
+                crate::Dialect::Sqlite3
+            )
+            .inserts_only
+        );
+        assert!(
+            !Scan::of(
+                "INSERT INTO a VALUES (1) ON CONFLICT DO NOTHING",
+                crate::Dialect::Sqlite3
+            )
+            .inserts_only
+        );
     }
 
     #[test]

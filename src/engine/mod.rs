@@ -5,6 +5,7 @@ mod mysql;
 mod postgres;
 mod sqlite;
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -212,6 +213,9 @@ pub struct Keys {
     /// Whether the table has a primary key, when this read looked (`None` when the caller gave
     /// the key columns).
     pub keyed: Option<bool>,
+    /// SQLite: whether the key is the table's rowid (a single INTEGER PRIMARY KEY of a rowid
+    /// table), so that a row's key is `[<rowid>]`; `None` when this read did not look.
+    pub rowid_key: Option<bool>,
     /// Every record's key ([`key_text`]), one after the other, in no particular order: one
     /// buffer for all of them.
     text: String,
@@ -257,6 +261,69 @@ impl Keys {
         starts
             .zip(&self.ends)
             .map(|(start, &end)| self.text.get(start..end).unwrap_or_default())
+    }
+}
+
+/// The rows a script wrote, as SQLite's update hook reports them while recording
+/// ([`Engine::record_rows`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Written {
+    /// The rowids of the rows inserted, by table.
+    pub inserted: HashMap<String, Vec<i64>>,
+    /// The tables whose rows were updated or deleted. (A REPLACE that deletes a row and the
+    /// truncation of a whole table are not reported: a caller must rule them out.)
+    pub changed: std::collections::BTreeSet<String>,
+    /// Whether a database other than `main` (an attached or the temp one) was written to.
+    pub elsewhere: bool,
+}
+
+/// Per table, the last key query a server engine built (see [`Engine::keys`]): reused while the
+/// caller's key columns are the ones it was built for, which saves the catalog round trips of
+/// building it again. `R` is how the engine reads the query's values back (MySQL: each column's
+/// kind; PostgreSQL needs nothing).
+#[derive(Debug)]
+pub(crate) struct KeyPlans<R>(HashMap<String, KeyPlan<R>>);
+
+impl<R> Default for KeyPlans<R> {
+    fn default() -> Self {
+        KeyPlans(HashMap::new())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct KeyPlan<R> {
+    pub sql: String,
+    /// The columns the query returns.
+    pub columns: Vec<String>,
+    pub read: R,
+    /// The key columns it was built for.
+    pub order_by: Vec<String>,
+}
+
+impl<R: Clone> KeyPlans<R> {
+    /// `table`'s plan, when `known` are the key columns it was built for.
+    pub fn get(&self, table: &str, known: Option<&[String]>) -> Option<KeyPlan<R>> {
+        self.0
+            .get(table)
+            .filter(|plan| known == Some(plan.order_by.as_slice()))
+            .cloned()
+    }
+
+    pub fn keep(&mut self, table: &str, plan: KeyPlan<R>) {
+        self.0.insert(table.to_string(), plan);
+    }
+}
+
+impl<R> KeyPlan<R> {
+    /// The rows its query read, as a dump of the key columns.
+    pub fn dump(self, table: &str, rows: Vec<Vec<Value>>) -> TableDump {
+        TableDump {
+            name: table.to_string(),
+            columns: self.columns,
+            order_by: self.order_by,
+            rows,
+            keyed: None,
+        }
     }
 }
 
@@ -507,6 +574,16 @@ impl Engine {
             None
         };
         Ok((tables, any))
+    }
+
+    /// Starts recording the rows scripts write (`true`), or stops and hands over what was
+    /// recorded: on SQLite, from its update hook; `None` on the servers, which have no such
+    /// hook.
+    pub fn record_rows(&mut self, on: bool) -> Option<Written> {
+        match self {
+            Engine::Sqlite(e) => e.record_rows(on),
+            _ => None,
+        }
     }
 
     /// Whether the scratch database has triggers: a statement can then write to tables it does

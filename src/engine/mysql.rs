@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::docker::Container;
-use super::{QueryResult, TableDump, connect_error, scratch_name, with_timeout};
+use super::{KeyPlan, KeyPlans, QueryResult, TableDump, connect_error, scratch_name, with_timeout};
 use crate::error::Error;
 use crate::schema::{Column, ForeignKey, Index, Schema, Table, strip_outer_parens};
 
@@ -26,9 +26,9 @@ pub struct MysqlEngine {
     /// The scratch connection's id, to end it if a run is interrupted mid-statement.
     conn_id: Option<u64>,
     container: Option<Container>,
-    /// Per table, the last key query and how to read its columns: reused while the caller
-    /// knows the schema has not changed, since information_schema is slow on MariaDB.
-    key_plans: std::collections::HashMap<String, KeyPlan>,
+    /// Each key query is read back by its columns' kinds (information_schema is slow on
+    /// MariaDB: reusing the query saves the most here).
+    key_plans: KeyPlans<Vec<Kind>>,
     /// Every table's columns, primary key and MariaDB JSON columns, read in three queries for the
     /// final dump (information_schema opens every table per query on MariaDB: one query per
     /// table each was most of a big dump's time); dropped when a script may change tables.
@@ -51,9 +51,6 @@ fn json_valid_column(clause: &str) -> Option<String> {
     });
     JSON_VALID.captures(clause.trim()).map(|m| m[1].to_string())
 }
-
-/// A table's key query: its SQL, its columns and their kinds, and the key columns.
-type KeyPlan = (String, Vec<String>, Vec<Kind>, Vec<String>);
 
 fn quote(name: &str) -> String {
     format!("`{}`", name.replace('`', "``"))
@@ -89,7 +86,7 @@ impl MysqlEngine {
             flavour,
             conn_id: None,
             container: None,
-            key_plans: std::collections::HashMap::new(),
+            key_plans: KeyPlans::default(),
             meta: None,
         };
         // sqlx sets the session time zone to UTC, so TIMESTAMP values read the same everywhere.
@@ -199,17 +196,9 @@ impl MysqlEngine {
         table: &str,
         known: Option<&[String]>,
     ) -> Result<TableDump, sqlx::Error> {
-        if let Some((sql, columns, kinds, order_by)) = self.key_plans.get(table).cloned()
-            && known == Some(order_by.as_slice())
-        {
-            let rows = self.read_rows(sql, &kinds).await?;
-            return Ok(TableDump {
-                name: table.to_string(),
-                columns,
-                order_by,
-                rows,
-                keyed: None,
-            });
+        if let Some(plan) = self.key_plans.get(table, known) {
+            let rows = self.read_rows(plan.sql.clone(), &plan.read).await?;
+            return Ok(plan.dump(table, rows));
         }
         self.dump_with(table, true).await
     }
@@ -364,10 +353,13 @@ impl MysqlEngine {
         let sql = format!("SELECT {select_list} FROM {}{order_list}", quote(table));
         if keys_only {
             let names = columns.iter().map(|(n, _)| n.clone()).collect();
-            self.key_plans.insert(
-                table.to_string(),
-                (sql.clone(), names, kinds.clone(), order_by.clone()),
-            );
+            let plan = KeyPlan {
+                sql: sql.clone(),
+                columns: names,
+                read: kinds.clone(),
+                order_by: order_by.clone(),
+            };
+            self.key_plans.keep(table, plan);
         }
         let rows = self.read_rows(sql, &kinds).await?;
         Ok(TableDump {

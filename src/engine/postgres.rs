@@ -10,7 +10,10 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
 
 use super::docker::Container;
-use super::{QueryResult, TableDump, connect_error, quote_ident, scratch_name, with_timeout};
+use super::{
+    KeyPlan, KeyPlans, QueryResult, TableDump, connect_error, quote_ident, scratch_name,
+    with_timeout,
+};
 use crate::error::Error;
 use crate::schema::{Column, ForeignKey, Index, Schema, Table, strip_outer_parens};
 
@@ -30,9 +33,7 @@ pub struct PostgresEngine {
     /// Table name as reported → (schema, table).
     tables: HashMap<String, (String, String)>,
     container: Option<Container>,
-    /// Per table, the last key query and its key columns: reused while the caller knows the
-    /// schema has not changed, which saves two catalog round trips a step.
-    key_plans: HashMap<String, (String, Vec<String>, Vec<String>)>,
+    key_plans: KeyPlans<()>,
 }
 
 impl PostgresEngine {
@@ -62,7 +63,7 @@ impl PostgresEngine {
             server,
             tables: HashMap::new(),
             container: None,
-            key_plans: HashMap::new(),
+            key_plans: KeyPlans::default(),
         };
         match with_timeout(
             options.database(&engine.scratch).connect(),
@@ -214,22 +215,14 @@ impl PostgresEngine {
         name: &str,
         known: Option<&[String]>,
     ) -> Result<TableDump, sqlx::Error> {
-        if let Some((sql, columns, order_by)) = self.key_plans.get(name).cloned()
-            && known == Some(order_by.as_slice())
-        {
+        if let Some(plan) = self.key_plans.get(name, known) {
             // As plain text, in one round trip: no statement to prepare for a query that
             // differs table by table.
-            let rows: Vec<sqlx::postgres::PgRow> = sqlx::raw_sql(AssertSqlSafe(sql))
+            let rows: Vec<sqlx::postgres::PgRow> = sqlx::raw_sql(AssertSqlSafe(plan.sql.clone()))
                 .fetch_all(self.conn()?)
                 .await?;
-            let rows = json_rows(&rows, columns.len())?;
-            return Ok(TableDump {
-                name: name.to_string(),
-                columns,
-                order_by,
-                rows,
-                keyed: None,
-            });
+            let rows = json_rows(&rows, plan.columns.len())?;
+            return Ok(plan.dump(name, rows));
         }
         self.dump_with(name, true).await
     }
@@ -302,8 +295,13 @@ impl PostgresEngine {
         let sql = format!("SELECT {select_list} FROM {qualified}{order_list}");
         if keys_only {
             let names = columns.iter().map(|(n, _, _)| n.clone()).collect();
-            self.key_plans
-                .insert(name.to_string(), (sql.clone(), names, order_by.clone()));
+            let plan = KeyPlan {
+                sql: sql.clone(),
+                columns: names,
+                read: (),
+                order_by: order_by.clone(),
+            };
+            self.key_plans.keep(name, plan);
         }
         let rows: Vec<sqlx::postgres::PgRow> = sqlx::raw_sql(AssertSqlSafe(sql))
             .fetch_all(self.conn()?)

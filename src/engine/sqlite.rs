@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use libsqlite3_sys as ffi;
 use serde_json::Value;
-use sqlx::sqlite::{LockedSqliteHandle, SqliteConnectOptions, SqliteConnection};
+use sqlx::sqlite::{LockedSqliteHandle, SqliteConnectOptions, SqliteConnection, SqliteOperation};
 use sqlx::{ConnectOptions, Connection};
 
 use super::{Keys, QueryResult, TableDump, hex_literal, quote_ident};
@@ -27,6 +27,9 @@ pub struct SqliteEngine {
     /// has no statement timeout of its own.
     deadline: Arc<Mutex<Option<Instant>>>,
     timeout: Option<Duration>,
+    /// The rows written while recording ([`SqliteEngine::record_rows`]), from SQLite's update
+    /// hook; `None` while not recording.
+    written: Arc<Mutex<Option<super::Written>>>,
 }
 
 /// sqlx's connection, in a box of its own, and the lock on its handle, which borrows it.
@@ -127,11 +130,45 @@ impl SqliteEngine {
             let deadline = *watched.lock().unwrap_or_else(|p| p.into_inner());
             deadline.is_none_or(|d| Instant::now() < d)
         });
+        let written: Arc<Mutex<Option<super::Written>>> = Arc::default();
+        let sink = Arc::clone(&written);
+        held.handle.set_update_hook(move |change| {
+            let mut written = sink.lock().unwrap_or_else(|p| p.into_inner());
+            let Some(written) = written.as_mut() else {
+                return;
+            };
+            if change.database != "main" {
+                written.elsewhere = true;
+            } else if matches!(change.operation, SqliteOperation::Insert) {
+                match written.inserted.get_mut(change.table) {
+                    Some(rowids) => rowids.push(change.rowid),
+                    None => {
+                        written
+                            .inserted
+                            .insert(change.table.to_string(), vec![change.rowid]);
+                    }
+                }
+            } else {
+                written.changed.insert(change.table.to_string());
+            }
+        });
         Ok(SqliteEngine {
             held: Some(held),
             deadline,
             timeout: None,
+            written,
         })
+    }
+
+    /// Starts recording the rows written (`true`), or stops and hands over what was recorded.
+    pub fn record_rows(&mut self, on: bool) -> Option<super::Written> {
+        let mut written = self.written.lock().unwrap_or_else(|p| p.into_inner());
+        if on {
+            *written = Some(super::Written::default());
+            None
+        } else {
+            written.take()
+        }
     }
 
     fn db(&mut self) -> *mut ffi::sqlite3 {
@@ -211,13 +248,17 @@ impl SqliteEngine {
     /// straight from SQLite's values as [`super::key_text`] writes them; `known` are the key
     /// columns when the caller knows them.
     pub fn keys(&mut self, table: &str, known: Option<&[String]>) -> Result<Keys, sqlx::Error> {
-        let (order_by, keyed) = match known {
-            Some(key) => (key.to_vec(), None),
+        let (order_by, keyed, rowid_key) = match known {
+            Some(key) => (key.to_vec(), None, None),
             None => {
                 let (columns, order_by) = self.dump_with_columns(table)?;
                 // Without a primary key, every column is the key.
                 let keyed = columns != order_by;
-                (order_by, Some(keyed))
+                let rowid_key = match order_by.as_slice() {
+                    [column] if keyed => self.is_rowid(table, column)?,
+                    _ => false,
+                };
+                (order_by, Some(keyed), Some(rowid_key))
             }
         };
         let select_list: Vec<String> = order_by.iter().map(|c| quote_ident(c)).collect();
@@ -232,12 +273,35 @@ impl SqliteEngine {
             .expect("the connection is held until close");
         let db = held.db();
         let mut keys = Keys::new(order_by, keyed);
+        keys.rowid_key = rowid_key;
         let Some(statement) = held.prepared(&sql)? else {
             return Ok(keys);
         };
         let read = key_rows(db, statement, &mut keys);
         statement.reset();
         read.map(|()| keys)
+    }
+
+    /// Whether `column`, a table's primary key alone, is its rowid: declared INTEGER in a rowid
+    /// table, and not `INTEGER PRIMARY KEY DESC` (any other key has an index behind it, whose
+    /// origin is `pk`; so has a WITHOUT ROWID table's).
+    fn is_rowid(&mut self, table: &str, column: &str) -> Result<bool, sqlx::Error> {
+        let declared = self.rows(
+            "SELECT type FROM pragma_table_info(?) WHERE name = ?",
+            &[table, column],
+        )?;
+        let integer = declared
+            .rows
+            .first()
+            .is_some_and(|r| text(&r[0]).trim().eq_ignore_ascii_case("integer"));
+        if !integer {
+            return Ok(false);
+        }
+        let indexed = self.rows(
+            "SELECT count(*) FROM pragma_index_list(?) WHERE origin = 'pk'",
+            &[table],
+        )?;
+        Ok(indexed.rows.first().is_some_and(|r| int(&r[0]) == 0))
     }
 
     /// A table's columns, and its key columns (the primary key, else every column).

@@ -620,6 +620,26 @@ async fn apply(
             }
         }
     }
+    if transaction && engine.dialect() == crate::Dialect::Mysql {
+        // MySQL commits DDL by itself, so a file runs statement by statement to say what was
+        // applied before a failure; a file of one statement has nothing before it, and goes in
+        // one round trip with its BEGIN and COMMIT. Whichever of the three fails, the outcome
+        // is the one `apply_each` gives: statement 1 of 1 failed, nothing rolled back.
+        let statements = sql::split(&script.sql, failing.dialect);
+        if let [statement] = statements.as_slice() {
+            let batch = format!("BEGIN;\n{}\n;COMMIT", statement.sql);
+            let Err(message) = engine.execute(&batch).await else {
+                return Ok(());
+            };
+            // The rollback's own error would hide the real one; the database is scratch.
+            let _ = engine.execute("ROLLBACK").await;
+            let failing = Failing {
+                transaction,
+                ..failing
+            };
+            return Err(failure(&failing, script, &statements, 0, message, false));
+        }
+    }
     apply_each(engine, script, transaction, failing).await
 }
 

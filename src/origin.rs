@@ -643,6 +643,16 @@ mod tests {
             .unwrap();
     }
 
+    /// A fresh SQLite database, with `ladder` run and followed step by step.
+    async fn followed(ladder: &[(&str, After, &str)]) -> (Engine, Origins) {
+        let mut engine = Engine::open(&crate::Target::Sqlite).await.unwrap();
+        let mut origins = Origins::new();
+        for (version, after, sql) in ladder {
+            step(&mut origins, &mut engine, version, *after, sql).await;
+        }
+        (engine, origins)
+    }
+
     async fn origins_of(origins: &Origins, engine: &mut Engine, table: &str) -> Vec<String> {
         let dump = engine.dump(table).await.unwrap();
         origins
@@ -839,10 +849,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_column_added_to_a_table_without_primary_key_joins_its_key() {
-        let mut engine = Engine::open(&crate::Target::Sqlite).await.unwrap();
-        let mut o = Origins::new();
-        let e = &mut engine;
-        let ladder = [
+        let (mut engine, o) = followed(&[
             (
                 "1",
                 After::Migration,
@@ -864,10 +871,9 @@ mod tests {
                 After::Testdata,
                 "INSERT INTO keyed VALUES (2, 'y', 'z'); INSERT INTO loose VALUES ('y', 'z')",
             ),
-        ];
-        for (version, after, sql) in ladder {
-            step(&mut o, e, version, after, sql).await;
-        }
+        ])
+        .await;
+        let e = &mut engine;
         // The keyed table is not read again after the ALTER; the loose one is, since the new
         // column joined its key, and its old record, under a key it never had, counts as the
         // migration's (the limit of following records by key). Not read again, both of its
@@ -878,10 +884,7 @@ mod tests {
 
     #[tokio::test]
     async fn records_of_a_keyed_table_updated_in_place_lose_the_keys_that_go() {
-        let mut engine = Engine::open(&crate::Target::Sqlite).await.unwrap();
-        let mut o = Origins::new();
-        let e = &mut engine;
-        let ladder = [
+        let (mut engine, o) = followed(&[
             (
                 "1",
                 After::Migration,
@@ -905,10 +908,9 @@ mod tests {
                 After::Testdata,
                 "DELETE FROM users WHERE id = 1; INSERT INTO users VALUES (4, 'w')",
             ),
-        ];
-        for (version, after, sql) in ladder {
-            step(&mut o, e, version, after, sql).await;
-        }
+        ])
+        .await;
+        let e = &mut engine;
         assert_eq!(
             origins_of(&o, e, "users").await,
             ["2", "migration 2"],

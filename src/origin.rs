@@ -922,20 +922,16 @@ mod tests {
 
     #[tokio::test]
     async fn testdata_that_only_inserts_is_followed_by_the_rows_sqlite_reports() {
-        let mut engine = Engine::open(&crate::Target::Sqlite).await.unwrap();
-        let mut o = Origins::new();
-        let e = &mut engine;
-        step(
-            &mut o,
-            e,
+        let (mut engine, mut o) = followed(&[(
             "1",
             After::Migration,
             "CREATE TABLE a (id INTEGER PRIMARY KEY, v TEXT);
              CREATE TABLE d (id INTEGER PRIMARY KEY DESC, v TEXT);
              CREATE TABLE w (id INTEGER PRIMARY KEY, v TEXT) WITHOUT ROWID;
              CREATE TABLE s (k TEXT PRIMARY KEY)",
-        )
+        )])
         .await;
+        let e = &mut engine;
         // Only `a`'s key is its rowid: a row's key is known from the rowid SQLite reports.
         let rowid_keys: Vec<_> = ["a", "d", "w", "s"]
             .iter()

@@ -135,7 +135,7 @@ impl Origins {
         script: &str,
     ) -> Result<(), String> {
         let scan = Scan::of(script, engine.dialect());
-        self.observe_scanned(engine, ignore, version, after, &scan, None)
+        self.observe_scanned(engine, ignore, version, after, &scan, Told::default())
             .await
     }
 
@@ -152,8 +152,10 @@ impl Origins {
         version: &Version,
         after: After,
         scan: &Scan,
-        written: Option<&Written>,
+        told: Told,
     ) -> Result<(), String> {
+        let Told { written, mut keys } = told;
+        let written = written.as_ref();
         if after == After::Testdata
             && self.listed
             && !self.triggers
@@ -269,7 +271,11 @@ impl Origins {
                 .get(&table)
                 .filter(|_| !reach.lists && !reach.rekeys && !reach.widens)
                 .map(|s| s.key_columns.as_slice());
-            let read = engine.keys(&table, known).await?;
+            // Read in the script's own round trip, when the engine could ([`Self::planned`]).
+            let read = match keys.remove(&table) {
+                Some(read) if Some(read.order_by.as_slice()) == known => read,
+                _ => engine.keys(&table, known).await?,
+            };
             let same_key = |s: &&TableState| s.key_columns == read.order_by;
             // A table with a primary key whose key columns stayed: its records are updated in
             // place, and only a key not seen before costs anything.
@@ -336,6 +342,35 @@ impl Origins {
         Ok(())
     }
 
+    /// The tables whose keys [`Self::observe_scanned`] will read after `scan`'s script, with
+    /// their key columns, when it can say so before the script runs: the tables the script
+    /// names that it can fill or empty but neither create, drop, rename nor alter. An engine
+    /// can then read them in the script's own round trip ([`Told::keys`]).
+    pub fn planned(&self, scan: &Scan, after: After) -> Vec<(String, Vec<String>)> {
+        let reach = scan.reach;
+        if !self.listed
+            || after == After::Dump
+            || !reach.rows
+            || reach.lists
+            || reach.rekeys
+            || reach.widens
+        {
+            return Vec::new();
+        }
+        let named: BTreeSet<&String> = scan
+            .words()
+            .filter_map(|w| self.by_word.get(w))
+            .flatten()
+            .collect();
+        named
+            .into_iter()
+            .filter_map(|table| {
+                let state = self.tables.get(table)?;
+                Some((table.clone(), state.key_columns.clone()))
+            })
+            .collect()
+    }
+
     /// The tables known after the last step, by name.
     pub fn tables(&self) -> Vec<String> {
         self.tables.keys().cloned().collect()
@@ -396,6 +431,16 @@ fn inherited(
 pub(crate) fn may_change_tables(sql: &str, dialect: crate::Dialect) -> bool {
     let reach = reach(sql, dialect);
     reach.lists || reach.rekeys || reach.widens
+}
+
+/// What the engine told about a script as it ran it, so that following its records needs
+/// fewer reads.
+#[derive(Debug, Default)]
+pub struct Told {
+    /// SQLite: the rows it wrote ([`Engine::record_rows`]).
+    pub written: Option<Written>,
+    /// The keys of tables [`Origins::planned`] named, read right after the script.
+    pub keys: std::collections::HashMap<String, crate::engine::Keys>,
 }
 
 /// What following the records needs to know of a script, worked out from its text alone.
@@ -970,16 +1015,13 @@ mod tests {
             assert!(written.changed.is_empty());
             let scan = Scan::of(&sql, crate::Dialect::Sqlite3);
             assert!(scan.inserts_only);
-            o.observe_scanned(
-                e,
-                &|_| false,
-                &v(version),
-                After::Testdata,
-                &scan,
-                Some(&written),
-            )
-            .await
-            .unwrap();
+            let told = Told {
+                written: Some(written),
+                ..Told::default()
+            };
+            o.observe_scanned(e, &|_| false, &v(version), After::Testdata, &scan, told)
+                .await
+                .unwrap();
             // Right after the row ladder did not see, a read would have found it.
             if version == "3" {
                 assert_eq!(origins_of(&o, e, "a").await, ["1", "?", "2", "3"]);

@@ -1,5 +1,6 @@
 //! The ladder loop, written once for every engine: each migration, then its testdata, in order.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -7,9 +8,9 @@ use std::time::{Duration, Instant};
 use camino::Utf8PathBuf;
 
 use crate::dialect::Dialect;
-use crate::engine::{Engine, QueryResult, TableDump};
+use crate::engine::{Engine, Keys, QueryResult, TableDump};
 use crate::error::Error;
-use crate::origin::{After, Origin, Origins, Scan};
+use crate::origin::{After, Origin, Origins, Scan, Told};
 use crate::plan::{Plan, Script};
 use crate::sql;
 use crate::version::Version;
@@ -240,18 +241,24 @@ pub async fn climb_from(
             transaction: false,
         };
         if let Some(script) = step.up_for(dialect) {
+            let scan = scans.next(script, dialect);
+            let planned = origins.planned(&scan, After::Migration);
             let started = Instant::now();
-            apply(
+            let keys = apply_reading(
                 engine,
                 script,
                 !script.no_transaction,
                 fail(Phase::Migration),
+                &planned,
             )
             .await?;
             timing.migration = Some(started.elapsed());
-            let scan = scans.next(script, dialect);
+            let told = Told {
+                written: None,
+                keys,
+            };
             origins
-                .observe_scanned(engine, ignore, &step.version, After::Migration, &scan, None)
+                .observe_scanned(engine, ignore, &step.version, After::Migration, &scan, told)
                 .await
                 .map_err(dump_err(format!(
                     "follow the records through {}",
@@ -274,15 +281,17 @@ pub async fn climb_from(
             });
         }
         if let Some(script) = step.testdata_for(dialect) {
+            let scan = scans.next(script, dialect);
+            let planned = origins.planned(&scan, After::Testdata);
             let started = Instant::now();
             // Which rows it writes, where the engine can say (SQLite): following them then
             // needs no reading.
             engine.record_rows(true);
-            let applied = apply(engine, script, true, fail(Phase::Testdata)).await;
+            let applied =
+                apply_reading(engine, script, true, fail(Phase::Testdata), &planned).await;
             let written = engine.record_rows(false);
-            applied?;
+            let keys = applied?;
             timing.testdata = Some(started.elapsed());
-            let scan = scans.next(script, dialect);
             origins
                 .observe_scanned(
                     engine,
@@ -290,7 +299,7 @@ pub async fn climb_from(
                     &step.version,
                     After::Testdata,
                     &scan,
-                    written.as_ref(),
+                    Told { written, keys },
                 )
                 .await
                 .map_err(dump_err(format!("follow the records of {}", step.version)))?;
@@ -595,6 +604,20 @@ async fn apply(
     transaction: bool,
     failing: Failing<'_>,
 ) -> Result<(), Error> {
+    apply_reading(engine, script, transaction, failing, &[])
+        .await
+        .map(|_| ())
+}
+
+/// [`apply`], and, where the engine can read them in the script's own round trip, the keys of
+/// the `planned` tables ([`Origins::planned`]).
+async fn apply_reading(
+    engine: &mut Engine,
+    script: &Script,
+    transaction: bool,
+    failing: Failing<'_>,
+    planned: &[(String, Vec<String>)],
+) -> Result<HashMap<String, Keys>, Error> {
     if transaction && engine.transactional_ddl() {
         // BEGIN and COMMIT go in the same round trip; the newlines end a `--` comment, never a
         // statement. A failure anywhere, the COMMIT's own included (a deferred constraint),
@@ -613,7 +636,7 @@ async fn apply(
             done = engine.execute("COMMIT").await;
         }
         match done {
-            Ok(()) => return Ok(()),
+            Ok(()) => return Ok(HashMap::new()),
             // The rollback's own error would hide the real one; the database is scratch.
             Err(_) => {
                 let _ = engine.execute("ROLLBACK").await;
@@ -624,12 +647,14 @@ async fn apply(
         // MySQL commits DDL by itself, so a file runs statement by statement to say what was
         // applied before a failure; a file of one statement has nothing before it, and goes in
         // one round trip with its BEGIN and COMMIT. Whichever of the three fails, the outcome
-        // is the one `apply_each` gives: statement 1 of 1 failed, nothing rolled back.
+        // is the one `apply_each` gives: statement 1 of 1 failed, nothing rolled back. The keys
+        // following the records will read come back in the same round trip.
         let statements = sql::split(&script.sql, failing.dialect);
         if let [statement] = statements.as_slice() {
             let batch = format!("BEGIN;\n{}\n;COMMIT", statement.sql);
-            let Err(message) = engine.execute(&batch).await else {
-                return Ok(());
+            let message = match engine.execute_then_keys(&batch, planned).await {
+                Ok(keys) => return Ok(keys),
+                Err(message) => message,
             };
             // The rollback's own error would hide the real one; the database is scratch.
             let _ = engine.execute("ROLLBACK").await;
@@ -640,7 +665,8 @@ async fn apply(
             return Err(failure(&failing, script, &statements, 0, message, false));
         }
     }
-    apply_each(engine, script, transaction, failing).await
+    apply_each(engine, script, transaction, failing).await?;
+    Ok(HashMap::new())
 }
 
 /// Runs a script statement by statement.

@@ -1028,3 +1028,45 @@ fn upgrades_from_a_pg_dump_of_an_old_release() {
 fn upgrades_from_a_mariadb_dump_of_an_old_release() {
     upgrades_from_a_server_dump(Kind::Mysql);
 }
+
+/// MySQL/MariaDB read the keys following needs in the script's own round trip: the rows of the
+/// appended key queries are told apart from the script's own results.
+#[test]
+fn mysql_reads_keys_in_the_scripts_own_round_trip() {
+    let Some(url) = server(Kind::Mysql) else {
+        return;
+    };
+    let read = runtime().block_on(async {
+        let mut engine = Engine::open(&Target::parse(&url).unwrap()).await.unwrap();
+        let read = async {
+            engine
+                .execute("CREATE TABLE t (id INT PRIMARY KEY, v TEXT)")
+                .await?;
+            engine.execute("CREATE TABLE u (a INT, b TEXT)").await?;
+            // A first read keeps each table's key query.
+            engine.keys("t", None).await?;
+            engine.keys("u", None).await?;
+            let planned = [
+                ("t".to_string(), vec!["id".to_string()]),
+                ("u".to_string(), vec!["a".to_string(), "b".to_string()]),
+            ];
+            engine
+                .execute_then_keys(
+                    "BEGIN;\nINSERT INTO t VALUES (1, 'x'), (2, 'y');\nSELECT 7;\n\
+                     INSERT INTO u VALUES (5, 'z')\n;COMMIT",
+                    &planned,
+                )
+                .await
+        }
+        .await;
+        engine.close().await.unwrap();
+        read.unwrap()
+    });
+    let sorted = |table: &str| {
+        let mut keys: Vec<String> = read[table].iter().map(String::from).collect();
+        keys.sort();
+        keys
+    };
+    assert_eq!(sorted("t"), ["[1]", "[2]"]);
+    assert_eq!(sorted("u"), [r#"[5,"z"]"#]);
+}

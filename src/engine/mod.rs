@@ -489,6 +489,25 @@ impl Engine {
         limited!(self, e => e.execute(sql).await)
     }
 
+    /// [`Self::execute`], then, where the engine can in the same round trip (MySQL/MariaDB),
+    /// the keys of the `planned` tables (table and key columns, as [`Self::keys`] with those
+    /// columns known); the keys it did not read are left out.
+    pub async fn execute_then_keys(
+        &mut self,
+        sql: &str,
+        planned: &[(String, Vec<String>)],
+    ) -> Result<HashMap<String, Keys>, String> {
+        if !matches!(self, Engine::Mysql(_)) || planned.is_empty() {
+            self.execute(sql).await?;
+            return Ok(HashMap::new());
+        }
+        let dumps: Vec<TableDump> = limited!(self, e => e.execute_then_keys(sql, planned).await)?;
+        Ok(dumps
+            .into_iter()
+            .map(|dump| (dump.name.clone(), Keys::of_dump(dump)))
+            .collect())
+    }
+
     /// The client-side clock ran out: the connection is mid-statement, so it is given up
     /// (SQLite's own is interrupted by its progress handler instead).
     fn gave_up(&mut self, limit: Duration) -> String {

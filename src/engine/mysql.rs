@@ -1,7 +1,9 @@
 //! MySQL and MariaDB: a scratch database on an existing server, created with a unique name and
 //! dropped at the end. DDL commits implicitly here, which failures report.
 
-use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlRow};
+use futures_util::TryStreamExt;
+use sqlx::Either;
+use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlQueryResult, MySqlRow};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Row};
 use std::str::FromStr;
 use std::time::Duration;
@@ -50,6 +52,21 @@ fn json_valid_column(clause: &str) -> Option<String> {
         regex::Regex::new(r"^json_valid\(`?([^`()]+)`?\)$").expect("valid regex")
     });
     JSON_VALID.captures(clause.trim()).map(|m| m[1].to_string())
+}
+
+/// A key query, read back by its columns' kinds.
+type MysqlKeyPlan = KeyPlan<Vec<Kind>>;
+
+/// A row of a dump's query, each value rendered by its column's kind.
+fn row_values(row: &MySqlRow, kinds: &[Kind]) -> Result<Vec<Value>, sqlx::Error> {
+    kinds
+        .iter()
+        .enumerate()
+        .map(|(i, kind)| {
+            let text: Option<String> = row.try_get(i)?;
+            Ok(text.map_or(Value::Null, |t| kind.value(t)))
+        })
+        .collect()
 }
 
 fn quote(name: &str) -> String {
@@ -174,6 +191,59 @@ impl MysqlEngine {
             .execute(self.conn()?)
             .await?;
         Ok(())
+    }
+
+    /// Runs `sql`, then, in the same round trip, the key query of each `planned` table (table
+    /// and key columns) whose query is kept ([`KeyPlans`]); returns those tables' keys. With a
+    /// table whose query is not kept, only `sql` runs, and the keys are left to [`Self::keys`].
+    pub async fn execute_then_keys(
+        &mut self,
+        sql: &str,
+        planned: &[(String, Vec<String>)],
+    ) -> Result<Vec<TableDump>, sqlx::Error> {
+        let plans: Option<Vec<(&String, MysqlKeyPlan)>> = planned
+            .iter()
+            .map(|(table, known)| Some((table, self.key_plans.get(table, Some(known))?)))
+            .collect();
+        let Some(plans) = plans.filter(|plans| !plans.is_empty()) else {
+            self.execute(sql).await?;
+            return Ok(Vec::new());
+        };
+        if crate::origin::may_change_tables(sql, crate::Dialect::Mysql) {
+            self.meta = None;
+        }
+        let mut batch = sql.to_string();
+        for (_, plan) in &plans {
+            batch.push_str(";\n");
+            batch.push_str(&plan.sql);
+        }
+        let results: Vec<Either<MySqlQueryResult, MySqlRow>> = sqlx::raw_sql(AssertSqlSafe(batch))
+            .fetch_many(self.conn()?)
+            .try_collect()
+            .await?;
+        // Each statement's rows end with its result: the key queries are the last ones.
+        let mut rest = results.as_slice();
+        let mut dumps = Vec::with_capacity(plans.len());
+        for (table, plan) in plans.into_iter().rev() {
+            let [before @ .., Either::Left(_)] = rest else {
+                return Err(sqlx::Error::Protocol(format!(
+                    "the key query of {table} returned no result"
+                )));
+            };
+            let start = before
+                .iter()
+                .rposition(|item| item.is_left())
+                .map_or(0, |i| i + 1);
+            let rows = before[start..]
+                .iter()
+                .filter_map(|item| item.as_ref().right())
+                .map(|row| row_values(row, &plan.read))
+                .collect::<Result<Vec<_>, _>>()?;
+            rest = &before[..start];
+            dumps.push(plan.dump(table, rows));
+        }
+        dumps.reverse();
+        Ok(dumps)
     }
 
     pub async fn tables(&mut self) -> Result<Vec<String>, sqlx::Error> {
@@ -383,18 +453,7 @@ impl MysqlEngine {
         let rows: Vec<MySqlRow> = sqlx::raw_sql(AssertSqlSafe(sql))
             .fetch_all(self.conn()?)
             .await?;
-        rows.iter()
-            .map(|row| {
-                kinds
-                    .iter()
-                    .enumerate()
-                    .map(|(i, kind)| {
-                        let text: Option<String> = row.try_get(i)?;
-                        Ok(text.map_or(Value::Null, |t| kind.value(t)))
-                    })
-                    .collect::<Result<Vec<Value>, sqlx::Error>>()
-            })
-            .collect()
+        rows.iter().map(|row| row_values(row, kinds)).collect()
     }
 
     /// MariaDB's JSON is LONGTEXT with a `json_valid(column)` check; those columns render as

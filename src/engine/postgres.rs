@@ -148,6 +148,15 @@ impl PostgresEngine {
         Ok(())
     }
 
+    /// Only runs `sql`: PostgreSQL's keys are read apart (see [`super::Engine::execute_then_keys`]).
+    pub async fn execute_then_keys(
+        &mut self,
+        sql: &str,
+        _planned: &[(String, Vec<String>)],
+    ) -> Result<Vec<TableDump>, sqlx::Error> {
+        self.execute(sql).await.map(|()| Vec::new())
+    }
+
     /// Runs `COPY … FROM stdin` with `data` (text format rows) through the COPY protocol.
     pub async fn copy_in(&mut self, statement: &str, data: &[u8]) -> Result<(), sqlx::Error> {
         let mut copy = self.conn()?.copy_in_raw(statement).await?;

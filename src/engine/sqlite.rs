@@ -207,6 +207,16 @@ impl SqliteEngine {
         done
     }
 
+    /// Only runs `sql`: SQLite's keys cost no round trip (see
+    /// [`super::Engine::execute_then_keys`]).
+    pub async fn execute_then_keys(
+        &mut self,
+        sql: &str,
+        _planned: &[(String, Vec<String>)],
+    ) -> Result<Vec<TableDump>, sqlx::Error> {
+        self.execute(sql).await.map(|()| Vec::new())
+    }
+
     /// Undoes what a `.dump` leaves behind: it turns foreign keys off.
     pub async fn restore_session(&mut self) -> Result<(), sqlx::Error> {
         self.execute("PRAGMA foreign_keys = ON").await

@@ -625,18 +625,19 @@ async fn apply_reading(
         // to say where it failed.
         // SQLite reads an unclosed `/*` to the end, COMMIT included: with a block comment,
         // COMMIT goes on its own.
-        let commented = script.sql.contains("/*");
-        let batch = if commented {
-            format!("BEGIN;\n{}", script.sql)
+        // The keys following will read come back in the same round trip, read inside the
+        // transaction: were a key query to fail, the file would be rolled back too.
+        let done = if script.sql.contains("/*") {
+            match engine.execute(&format!("BEGIN;\n{}", script.sql)).await {
+                Ok(()) => engine.execute("COMMIT").await.map(|()| HashMap::new()),
+                Err(e) => Err(e),
+            }
         } else {
-            format!("BEGIN;\n{}\n;COMMIT;", script.sql)
+            let head = format!("BEGIN;\n{}", script.sql);
+            engine.execute_then_keys(&head, planned, "COMMIT;").await
         };
-        let mut done = engine.execute(&batch).await;
-        if done.is_ok() && commented {
-            done = engine.execute("COMMIT").await;
-        }
         match done {
-            Ok(()) => return Ok(HashMap::new()),
+            Ok(keys) => return Ok(keys),
             // The rollback's own error would hide the real one; the database is scratch.
             Err(_) => {
                 let _ = engine.execute("ROLLBACK").await;
@@ -651,8 +652,8 @@ async fn apply_reading(
         // following the records will read come back in the same round trip.
         let statements = sql::split(&script.sql, failing.dialect);
         if let [statement] = statements.as_slice() {
-            let batch = format!("BEGIN;\n{}\n;COMMIT", statement.sql);
-            let message = match engine.execute_then_keys(&batch, planned).await {
+            let head = format!("BEGIN;\n{}", statement.sql);
+            let message = match engine.execute_then_keys(&head, planned, "COMMIT").await {
                 Ok(keys) => return Ok(keys),
                 Err(message) => message,
             };

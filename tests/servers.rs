@@ -1029,11 +1029,10 @@ fn upgrades_from_a_mariadb_dump_of_an_old_release() {
     upgrades_from_a_server_dump(Kind::Mysql);
 }
 
-/// MySQL/MariaDB read the keys following needs in the script's own round trip: the rows of the
-/// appended key queries are told apart from the script's own results.
-#[test]
-fn mysql_reads_keys_in_the_scripts_own_round_trip() {
-    let Some(url) = server(Kind::Mysql) else {
+/// The servers read the keys following needs in the script's own round trip: the rows of the
+/// key queries are told apart from the script's own results and the COMMIT's.
+fn reads_keys_in_the_scripts_own_round_trip(kind: Kind) {
+    let Some(url) = server(kind) else {
         return;
     };
     let read = runtime().block_on(async {
@@ -1043,7 +1042,8 @@ fn mysql_reads_keys_in_the_scripts_own_round_trip() {
                 .execute("CREATE TABLE t (id INT PRIMARY KEY, v TEXT)")
                 .await?;
             engine.execute("CREATE TABLE u (a INT, b TEXT)").await?;
-            // A first read keeps each table's key query.
+            // A first read keeps each table's key query (after a listing, as in a climb).
+            engine.tables().await?;
             engine.keys("t", None).await?;
             engine.keys("u", None).await?;
             let planned = [
@@ -1053,8 +1053,9 @@ fn mysql_reads_keys_in_the_scripts_own_round_trip() {
             engine
                 .execute_then_keys(
                     "BEGIN;\nINSERT INTO t VALUES (1, 'x'), (2, 'y');\nSELECT 7;\n\
-                     INSERT INTO u VALUES (5, 'z')\n;COMMIT",
+                     INSERT INTO u VALUES (5, 'z')",
                     &planned,
+                    "COMMIT",
                 )
                 .await
         }
@@ -1069,4 +1070,14 @@ fn mysql_reads_keys_in_the_scripts_own_round_trip() {
     };
     assert_eq!(sorted("t"), ["[1]", "[2]"]);
     assert_eq!(sorted("u"), [r#"[5,"z"]"#]);
+}
+
+#[test]
+fn postgres_reads_keys_in_the_scripts_own_round_trip() {
+    reads_keys_in_the_scripts_own_round_trip(Kind::Postgres);
+}
+
+#[test]
+fn mysql_reads_keys_in_the_scripts_own_round_trip() {
+    reads_keys_in_the_scripts_own_round_trip(Kind::Mysql);
 }

@@ -277,6 +277,59 @@ pub struct Written {
     pub elsewhere: bool,
 }
 
+/// `head`, each key query, and `tail`, as one multi-statement script.
+pub(crate) fn with_key_queries<'a>(
+    head: &str,
+    queries: impl Iterator<Item = &'a str>,
+    tail: &str,
+) -> String {
+    let mut batch = head.to_string();
+    for query in queries {
+        batch.push_str("\n;");
+        batch.push_str(query);
+    }
+    batch.push_str("\n;");
+    batch.push_str(tail);
+    batch
+}
+
+/// The rows of each of the last `n` statements of a multi-statement script, before the `tail`
+/// statements that return none, from its results in order (a statement's rows, then its
+/// result); `None` when the results do not end that way.
+pub(crate) fn last_rows<Q, R>(
+    results: &[sqlx::Either<Q, R>],
+    n: usize,
+    tail: usize,
+) -> Option<Vec<Vec<&R>>> {
+    use sqlx::Either;
+    let mut rest = results;
+    for _ in 0..tail {
+        let [before @ .., Either::Left(_)] = rest else {
+            return None;
+        };
+        rest = before;
+    }
+    let mut rows = Vec::with_capacity(n);
+    for _ in 0..n {
+        let [before @ .., Either::Left(_)] = rest else {
+            return None;
+        };
+        let start = before
+            .iter()
+            .rposition(|item| item.is_left())
+            .map_or(0, |i| i + 1);
+        rows.push(
+            before[start..]
+                .iter()
+                .filter_map(|item| item.as_ref().right())
+                .collect(),
+        );
+        rest = &before[..start];
+    }
+    rows.reverse();
+    Some(rows)
+}
+
 /// Per table, the last key query a server engine built (see [`Engine::keys`]): reused while the
 /// caller's key columns are the ones it was built for, which saves the catalog round trips of
 /// building it again. `R` is how the engine reads the query's values back (MySQL: each column's
@@ -489,19 +542,22 @@ impl Engine {
         limited!(self, e => e.execute(sql).await)
     }
 
-    /// [`Self::execute`], then, where the engine can in the same round trip (MySQL/MariaDB),
-    /// the keys of the `planned` tables (table and key columns, as [`Self::keys`] with those
-    /// columns known); the keys it did not read are left out.
+    /// Runs `head`, then, where the engine can in the same round trip (PostgreSQL,
+    /// MySQL/MariaDB), the key query of each `planned` table (table and key columns, as
+    /// [`Self::keys`] with those columns known), then `tail` (say, a COMMIT): returns the keys it
+    /// read, and leaves out those it could not.
     pub async fn execute_then_keys(
         &mut self,
-        sql: &str,
+        head: &str,
         planned: &[(String, Vec<String>)],
+        tail: &str,
     ) -> Result<HashMap<String, Keys>, String> {
-        if !matches!(self, Engine::Mysql(_)) || planned.is_empty() {
-            self.execute(sql).await?;
+        if matches!(self, Engine::Sqlite(_)) || planned.is_empty() {
+            self.execute(&format!("{head}\n;{tail}")).await?;
             return Ok(HashMap::new());
         }
-        let dumps: Vec<TableDump> = limited!(self, e => e.execute_then_keys(sql, planned).await)?;
+        let dumps: Vec<TableDump> =
+            limited!(self, e => e.execute_then_keys(head, planned, tail).await)?;
         Ok(dumps
             .into_iter()
             .map(|dump| (dump.name.clone(), Keys::of_dump(dump)))

@@ -11,7 +11,10 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::docker::Container;
-use super::{KeyPlan, KeyPlans, QueryResult, TableDump, connect_error, scratch_name, with_timeout};
+use super::{
+    KeyPlan, KeyPlans, QueryResult, TableDump, connect_error, last_rows, scratch_name,
+    with_key_queries, with_timeout,
+};
 use crate::error::Error;
 use crate::schema::{Column, ForeignKey, Index, Schema, Table, strip_outer_parens};
 
@@ -193,57 +196,46 @@ impl MysqlEngine {
         Ok(())
     }
 
-    /// Runs `sql`, then, in the same round trip, the key query of each `planned` table (table
-    /// and key columns) whose query is kept ([`KeyPlans`]); returns those tables' keys. With a
-    /// table whose query is not kept, only `sql` runs, and the keys are left to [`Self::keys`].
+    /// Runs `head`, the key query of each `planned` table (table and key columns) whose query
+    /// is kept ([`KeyPlans`]), and `tail`, in one round trip; returns those tables' keys. With
+    /// a table whose query is not kept, no key is read (they are left to [`Self::keys`]).
     pub async fn execute_then_keys(
         &mut self,
-        sql: &str,
+        head: &str,
         planned: &[(String, Vec<String>)],
+        tail: &str,
     ) -> Result<Vec<TableDump>, sqlx::Error> {
         let plans: Option<Vec<(&String, MysqlKeyPlan)>> = planned
             .iter()
             .map(|(table, known)| Some((table, self.key_plans.get(table, Some(known))?)))
             .collect();
-        let Some(plans) = plans.filter(|plans| !plans.is_empty()) else {
-            self.execute(sql).await?;
+        let plans = plans.unwrap_or_default();
+        let batch = with_key_queries(head, plans.iter().map(|(_, p)| p.sql.as_str()), tail);
+        if plans.is_empty() {
+            self.execute(&batch).await?;
             return Ok(Vec::new());
-        };
-        if crate::origin::may_change_tables(sql, crate::Dialect::Mysql) {
-            self.meta = None;
         }
-        let mut batch = sql.to_string();
-        for (_, plan) in &plans {
-            batch.push_str(";\n");
-            batch.push_str(&plan.sql);
+        if crate::origin::may_change_tables(head, crate::Dialect::Mysql) {
+            self.meta = None;
         }
         let results: Vec<Either<MySqlQueryResult, MySqlRow>> = sqlx::raw_sql(AssertSqlSafe(batch))
             .fetch_many(self.conn()?)
             .try_collect()
             .await?;
-        // Each statement's rows end with its result: the key queries are the last ones.
-        let mut rest = results.as_slice();
-        let mut dumps = Vec::with_capacity(plans.len());
-        for (table, plan) in plans.into_iter().rev() {
-            let [before @ .., Either::Left(_)] = rest else {
-                return Err(sqlx::Error::Protocol(format!(
-                    "the key query of {table} returned no result"
-                )));
-            };
-            let start = before
-                .iter()
-                .rposition(|item| item.is_left())
-                .map_or(0, |i| i + 1);
-            let rows = before[start..]
-                .iter()
-                .filter_map(|item| item.as_ref().right())
-                .map(|row| row_values(row, &plan.read))
-                .collect::<Result<Vec<_>, _>>()?;
-            rest = &before[..start];
-            dumps.push(plan.dump(table, rows));
-        }
-        dumps.reverse();
-        Ok(dumps)
+        let tail_statements = usize::from(!tail.trim().is_empty());
+        let rows = last_rows(&results, plans.len(), tail_statements)
+            .ok_or_else(|| sqlx::Error::Protocol("the key queries returned no result".into()))?;
+        plans
+            .into_iter()
+            .zip(rows)
+            .map(|((table, plan), rows)| {
+                let rows = rows
+                    .into_iter()
+                    .map(|row| row_values(row, &plan.read))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(plan.dump(table, rows))
+            })
+            .collect()
     }
 
     pub async fn tables(&mut self) -> Result<Vec<String>, sqlx::Error> {

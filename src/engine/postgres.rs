@@ -11,8 +11,8 @@ use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
 
 use super::docker::Container;
 use super::{
-    KeyPlan, KeyPlans, QueryResult, TableDump, connect_error, quote_ident, scratch_name,
-    with_timeout,
+    KeyPlan, KeyPlans, QueryResult, TableDump, connect_error, last_rows, quote_ident, scratch_name,
+    with_key_queries, with_timeout,
 };
 use crate::error::Error;
 use crate::schema::{Column, ForeignKey, Index, Schema, Table, strip_outer_parens};
@@ -148,13 +148,42 @@ impl PostgresEngine {
         Ok(())
     }
 
-    /// Only runs `sql`: PostgreSQL's keys are read apart (see [`super::Engine::execute_then_keys`]).
+    /// Runs `head`, the key query of each `planned` table (table and key columns) whose query
+    /// is kept ([`KeyPlans`]), and `tail`, in one round trip; returns those tables' keys. With
+    /// a table whose query is not kept, no key is read (they are left to [`Self::keys`]).
     pub async fn execute_then_keys(
         &mut self,
-        sql: &str,
-        _planned: &[(String, Vec<String>)],
+        head: &str,
+        planned: &[(String, Vec<String>)],
+        tail: &str,
     ) -> Result<Vec<TableDump>, sqlx::Error> {
-        self.execute(sql).await.map(|()| Vec::new())
+        use futures_util::TryStreamExt;
+        let plans: Option<Vec<(&String, KeyPlan<()>)>> = planned
+            .iter()
+            .map(|(table, known)| Some((table, self.key_plans.get(table, Some(known))?)))
+            .collect();
+        let plans = plans.unwrap_or_default();
+        let batch = with_key_queries(head, plans.iter().map(|(_, p)| p.sql.as_str()), tail);
+        if plans.is_empty() {
+            self.execute(&batch).await?;
+            return Ok(Vec::new());
+        }
+        let results: Vec<sqlx::Either<sqlx::postgres::PgQueryResult, sqlx::postgres::PgRow>> =
+            sqlx::raw_sql(AssertSqlSafe(batch))
+                .fetch_many(self.conn()?)
+                .try_collect()
+                .await?;
+        let tail_statements = usize::from(!tail.trim().is_empty());
+        let rows = last_rows(&results, plans.len(), tail_statements)
+            .ok_or_else(|| sqlx::Error::Protocol("the key queries returned no result".into()))?;
+        plans
+            .into_iter()
+            .zip(rows)
+            .map(|((table, plan), rows)| {
+                let rows = json_rows(rows, plan.columns.len())?;
+                Ok(plan.dump(table, rows))
+            })
+            .collect()
     }
 
     /// Runs `COPY … FROM stdin` with `data` (text format rows) through the COPY protocol.
@@ -630,9 +659,12 @@ fn order_expr(column: &str, type_name: &str, category: &str) -> String {
 }
 
 /// Rows of `to_jsonb(…)::text` columns, parsed.
-fn json_rows(rows: &[sqlx::postgres::PgRow], width: usize) -> Result<Vec<Vec<Value>>, sqlx::Error> {
+fn json_rows<'a>(
+    rows: impl IntoIterator<Item = &'a sqlx::postgres::PgRow>,
+    width: usize,
+) -> Result<Vec<Vec<Value>>, sqlx::Error> {
     use sqlx::Row;
-    rows.iter()
+    rows.into_iter()
         .map(|row| {
             (0..width)
                 .map(|i| {

@@ -211,10 +211,13 @@ impl SqliteEngine {
     /// [`super::Engine::execute_then_keys`]).
     pub async fn execute_then_keys(
         &mut self,
-        sql: &str,
+        head: &str,
         _planned: &[(String, Vec<String>)],
+        tail: &str,
     ) -> Result<Vec<TableDump>, sqlx::Error> {
-        self.execute(sql).await.map(|()| Vec::new())
+        self.execute(&format!("{head}\n;{tail}"))
+            .await
+            .map(|()| Vec::new())
     }
 
     /// Undoes what a `.dump` leaves behind: it turns foreign keys off.

@@ -330,6 +330,27 @@ pub(crate) fn last_rows<Q, R>(
     Some(rows)
 }
 
+/// The dumps of the key queries `plans` that ended a multi-statement script before `tail`, from
+/// its `results`; `values` reads one query's rows.
+pub(crate) fn key_dumps<Q, R, P>(
+    results: &[sqlx::Either<Q, R>],
+    plans: Vec<(&String, KeyPlan<P>)>,
+    tail: &str,
+    values: impl Fn(Vec<&R>, &KeyPlan<P>) -> Result<Vec<Vec<Value>>, sqlx::Error>,
+) -> Result<Vec<TableDump>, sqlx::Error> {
+    let tail_statements = usize::from(!tail.trim().is_empty());
+    let rows = last_rows(results, plans.len(), tail_statements)
+        .ok_or_else(|| sqlx::Error::Protocol("the key queries returned no result".into()))?;
+    plans
+        .into_iter()
+        .zip(rows)
+        .map(|((table, plan), rows)| {
+            let rows = values(rows, &plan)?;
+            Ok(plan.dump(table, rows))
+        })
+        .collect()
+}
+
 /// Per table, the last key query a server engine built (see [`Engine::keys`]): reused while the
 /// caller's key columns are the ones it was built for, which saves the catalog round trips of
 /// building it again. `R` is how the engine reads the query's values back (MySQL: each column's
@@ -360,6 +381,16 @@ impl<R: Clone> KeyPlans<R> {
             .get(table)
             .filter(|plan| known == Some(plan.order_by.as_slice()))
             .cloned()
+    }
+
+    /// The plans of the `planned` tables (table and key columns), for
+    /// [`Engine::execute_then_keys`]; none unless every one is kept.
+    pub fn all<'a>(&self, planned: &'a [(String, Vec<String>)]) -> Vec<(&'a String, KeyPlan<R>)> {
+        planned
+            .iter()
+            .map(|(table, known)| Some((table, self.get(table, Some(known))?)))
+            .collect::<Option<Vec<_>>>()
+            .unwrap_or_default()
     }
 
     pub fn keep(&mut self, table: &str, plan: KeyPlan<R>) {

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::docker::Container;
 use super::{
-    KeyPlan, KeyPlans, QueryResult, TableDump, connect_error, last_rows, scratch_name,
+    KeyPlan, KeyPlans, QueryResult, TableDump, connect_error, key_dumps, scratch_name,
     with_key_queries, with_timeout,
 };
 use crate::error::Error;
@@ -56,9 +56,6 @@ fn json_valid_column(clause: &str) -> Option<String> {
     });
     JSON_VALID.captures(clause.trim()).map(|m| m[1].to_string())
 }
-
-/// A key query, read back by its columns' kinds.
-type MysqlKeyPlan = KeyPlan<Vec<Kind>>;
 
 /// A row of a dump's query, each value rendered by its column's kind.
 fn row_values(row: &MySqlRow, kinds: &[Kind]) -> Result<Vec<Value>, sqlx::Error> {
@@ -205,11 +202,7 @@ impl MysqlEngine {
         planned: &[(String, Vec<String>)],
         tail: &str,
     ) -> Result<Vec<TableDump>, sqlx::Error> {
-        let plans: Option<Vec<(&String, MysqlKeyPlan)>> = planned
-            .iter()
-            .map(|(table, known)| Some((table, self.key_plans.get(table, Some(known))?)))
-            .collect();
-        let plans = plans.unwrap_or_default();
+        let plans = self.key_plans.all(planned);
         let batch = with_key_queries(head, plans.iter().map(|(_, p)| p.sql.as_str()), tail);
         if plans.is_empty() {
             self.execute(&batch).await?;
@@ -222,20 +215,11 @@ impl MysqlEngine {
             .fetch_many(self.conn()?)
             .try_collect()
             .await?;
-        let tail_statements = usize::from(!tail.trim().is_empty());
-        let rows = last_rows(&results, plans.len(), tail_statements)
-            .ok_or_else(|| sqlx::Error::Protocol("the key queries returned no result".into()))?;
-        plans
-            .into_iter()
-            .zip(rows)
-            .map(|((table, plan), rows)| {
-                let rows = rows
-                    .into_iter()
-                    .map(|row| row_values(row, &plan.read))
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok(plan.dump(table, rows))
-            })
-            .collect()
+        key_dumps(&results, plans, tail, |rows, plan| {
+            rows.into_iter()
+                .map(|row| row_values(row, &plan.read))
+                .collect()
+        })
     }
 
     pub async fn tables(&mut self) -> Result<Vec<String>, sqlx::Error> {

@@ -11,7 +11,7 @@ use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
 
 use super::docker::Container;
 use super::{
-    KeyPlan, KeyPlans, QueryResult, TableDump, connect_error, last_rows, quote_ident, scratch_name,
+    KeyPlan, KeyPlans, QueryResult, TableDump, connect_error, key_dumps, quote_ident, scratch_name,
     with_key_queries, with_timeout,
 };
 use crate::error::Error;
@@ -158,11 +158,7 @@ impl PostgresEngine {
         tail: &str,
     ) -> Result<Vec<TableDump>, sqlx::Error> {
         use futures_util::TryStreamExt;
-        let plans: Option<Vec<(&String, KeyPlan<()>)>> = planned
-            .iter()
-            .map(|(table, known)| Some((table, self.key_plans.get(table, Some(known))?)))
-            .collect();
-        let plans = plans.unwrap_or_default();
+        let plans = self.key_plans.all(planned);
         let batch = with_key_queries(head, plans.iter().map(|(_, p)| p.sql.as_str()), tail);
         if plans.is_empty() {
             self.execute(&batch).await?;
@@ -173,17 +169,9 @@ impl PostgresEngine {
                 .fetch_many(self.conn()?)
                 .try_collect()
                 .await?;
-        let tail_statements = usize::from(!tail.trim().is_empty());
-        let rows = last_rows(&results, plans.len(), tail_statements)
-            .ok_or_else(|| sqlx::Error::Protocol("the key queries returned no result".into()))?;
-        plans
-            .into_iter()
-            .zip(rows)
-            .map(|((table, plan), rows)| {
-                let rows = json_rows(rows, plan.columns.len())?;
-                Ok(plan.dump(table, rows))
-            })
-            .collect()
+        key_dumps(&results, plans, tail, |rows, plan| {
+            json_rows(rows, plan.columns.len())
+        })
     }
 
     /// Runs `COPY … FROM stdin` with `data` (text format rows) through the COPY protocol.

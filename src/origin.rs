@@ -159,9 +159,9 @@ impl Origins {
         if after == After::Testdata
             && self.listed
             && !self.triggers
-            && scan.inserts_only
+            && scan.reach.inserts_only
             && let Some(written) = written
-            && written.changed.is_empty()
+            && !written.changed
             && !written.elsewhere
             && written.inserted.keys().all(|table| {
                 ignore(table)
@@ -183,12 +183,8 @@ impl Origins {
             }
             return Ok(());
         }
-        // The known tables the script names (a table new after it is read anyway).
-        let named: BTreeSet<String> = scan
-            .words()
-            .filter(|w| self.by_word.contains_key(*w))
-            .map(String::from)
-            .collect();
+        // Before a listing changes them: a table new after the script is read anyway.
+        let named = self.named(scan);
         let reach = if !self.listed || after == After::Dump {
             Reach::everything()
         } else {
@@ -226,12 +222,7 @@ impl Origins {
             reread.extend(now.into_iter().filter(|t| !self.tables.contains_key(t)));
         }
         let gone: Vec<String> = before.keys().cloned().collect();
-        // The tables the script names, by the words it has.
-        let named_tables = named
-            .iter()
-            .filter_map(|word| self.by_word.get(word))
-            .flatten();
-        for table in named_tables {
+        for table in &named {
             let Some(state) = self.tables.get(table) else {
                 continue;
             };
@@ -263,6 +254,18 @@ impl Origins {
             After::Dump => Origin::Dump(version.clone()),
             After::Migration => Origin::Migration(version.clone()),
         });
+        // The origin of a key a table did not have: after a migration, that of the same key in a
+        // table it emptied or named, if any.
+        let new_origin = |before: &BTreeMap<String, TableState>,
+                          table: &str,
+                          key_columns: &[String],
+                          key: &str| {
+            match after {
+                After::Migration => inherited(before, &gone, &named, table, key_columns, key)
+                    .unwrap_or_else(|| Arc::clone(&fresh)),
+                After::Testdata | After::Dump => Arc::clone(&fresh),
+            }
+        };
         // Whether a table's records can be updated in place: no other table read again can
         // need its state from before the script (see `inherited`).
         let alone = after == After::Testdata || reread.len() == 1;
@@ -293,13 +296,7 @@ impl Origins {
                     if state.rows.contains_key(key) {
                         kept += 1;
                     } else {
-                        let origin = match after {
-                            After::Migration => {
-                                inherited(&before, &gone, &named, &table, &read.order_by, key)
-                                    .unwrap_or_else(|| Arc::clone(&fresh))
-                            }
-                            _ => Arc::clone(&fresh),
-                        };
+                        let origin = new_origin(&before, &table, &read.order_by, key);
                         state.rows.insert(key.to_string(), origin);
                     }
                 }
@@ -318,13 +315,9 @@ impl Origins {
             let count = read.len();
             let mut rows = Rows::with_capacity_and_hasher(count, Default::default());
             for key in read.iter() {
-                let origin = match (old_rows.and_then(|r| r.get(key)), after) {
-                    (Some(origin), _) => Arc::clone(origin),
-                    (None, After::Testdata | After::Dump) => Arc::clone(&fresh),
-                    (None, After::Migration) => {
-                        inherited(&before, &gone, &named, &table, &read.order_by, key)
-                            .unwrap_or_else(|| Arc::clone(&fresh))
-                    }
+                let origin = match old_rows.and_then(|r| r.get(key)) {
+                    Some(origin) => Arc::clone(origin),
+                    None => new_origin(&before, &table, &read.order_by, key),
                 };
                 rows.insert(key.to_string(), origin);
             }
@@ -357,23 +350,22 @@ impl Origins {
         {
             return Vec::new();
         }
-        let named: BTreeSet<&String> = scan
-            .words()
-            .filter_map(|w| self.by_word.get(w))
-            .flatten()
-            .collect();
-        named
+        self.named(scan)
             .into_iter()
             .filter_map(|table| {
-                let state = self.tables.get(table)?;
-                Some((table.clone(), state.key_columns.clone()))
+                let key_columns = self.tables.get(&table)?.key_columns.clone();
+                Some((table, key_columns))
             })
             .collect()
     }
 
-    /// The tables known after the last step, by name.
-    pub fn tables(&self) -> Vec<String> {
-        self.tables.keys().cloned().collect()
+    /// The known tables a script names: those whose lower-cased name is one of its words.
+    fn named(&self, scan: &Scan) -> BTreeSet<String> {
+        scan.words()
+            .filter_map(|word| self.by_word.get(word))
+            .flatten()
+            .cloned()
+            .collect()
     }
 
     /// The origin of each row of a final dump, in row order (`None` for a row the tracker never
@@ -411,7 +403,7 @@ fn inherited(
             before
                 .keys()
                 .map(|t| t.as_str())
-                .filter(|t| named.contains(&t.to_lowercase())),
+                .filter(|t| named.contains(*t)),
         )
         .filter(|t| *t != table);
     for name in candidates {
@@ -447,8 +439,6 @@ pub struct Told {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scan {
     reach: Reach,
-    /// Whether each of its statements is a plain INSERT (see [`inserts_only`]).
-    inserts_only: bool,
     /// Its distinct words, lower-cased, one space between two: a table it names is among
     /// them. (One string, so that a scan made on another thread is one thing to free.)
     words: String,
@@ -464,7 +454,6 @@ impl Scan {
         words.sort_unstable();
         Scan {
             reach: reach(script, dialect),
-            inserts_only: inserts_only(script, dialect),
             words: words.join(" "),
         }
     }
@@ -472,27 +461,6 @@ impl Scan {
     fn words(&self) -> impl Iterator<Item = &str> {
         self.words.split(' ').filter(|w| !w.is_empty())
     }
-}
-
-/// Whether every statement of a script is a plain INSERT: one that only adds rows. Not an
-/// upsert or a REPLACE (they change or delete rows), nor a WITH (it can hold anything).
-fn inserts_only(script: &str, dialect: crate::Dialect) -> bool {
-    let statements = crate::sql::split(script, dialect);
-    !statements.is_empty()
-        && statements.iter().all(|statement| {
-            let mut words = statement
-                .sql
-                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-                .filter(|w| !w.is_empty());
-            words
-                .next()
-                .is_some_and(|w| w.eq_ignore_ascii_case("insert"))
-                && !words.any(|w| {
-                    ["replace", "conflict", "duplicate"]
-                        .iter()
-                        .any(|k| w.eq_ignore_ascii_case(k))
-                })
-        })
 }
 
 /// What a script can change.
@@ -509,6 +477,9 @@ struct Reach {
     triggers: bool,
     /// Which records (keys) the tables it names hold.
     rows: bool,
+    /// Whether every statement is a plain INSERT, one that only adds rows: not an upsert or a
+    /// REPLACE (they change or delete rows), nor a WITH (it can hold anything).
+    inserts_only: bool,
 }
 
 impl Reach {
@@ -519,6 +490,7 @@ impl Reach {
             widens: true,
             triggers: true,
             rows: true,
+            inserts_only: false,
         }
     }
 }
@@ -567,7 +539,9 @@ fn reach(script: &str, dialect: crate::Dialect) -> Reach {
         "primary", "rename", "drop", "type", "using", "modify", "change", "alter",
     ];
     let mut reach = Reach::default();
-    for statement in crate::sql::split(script, dialect) {
+    let statements = crate::sql::split(script, dialect);
+    let mut inserts_only = !statements.is_empty();
+    for statement in statements {
         // Keywords are ASCII: the words are compared as they are, ignoring ASCII case, and
         // only the few matched against lists are lower-cased.
         let words: Vec<&str> = statement
@@ -586,6 +560,12 @@ fn reach(script: &str, dialect: crate::Dialect) -> Reach {
                 .find(|w| !MODIFIERS.contains(&w.as_str()))
                 .unwrap_or_default()
         };
+        inserts_only &= word(0) == "insert"
+            && !words.iter().any(|w| {
+                ["replace", "conflict", "duplicate"]
+                    .iter()
+                    .any(|k| w.eq_ignore_ascii_case(k))
+            });
         match word(0).as_str() {
             "comment" | "grant" | "revoke" | "analyze" | "vacuum" | "reindex" | "set" | "begin"
             | "commit" | "start" | "end" | "savepoint" | "release" | "pragma" | "lock"
@@ -650,6 +630,7 @@ fn reach(script: &str, dialect: crate::Dialect) -> Reach {
             _ => reach = Reach::everything(),
         }
     }
+    reach.inserts_only = inserts_only;
     reach
 }
 
@@ -1012,9 +993,9 @@ mod tests {
             if !observed {
                 continue;
             }
-            assert!(written.changed.is_empty());
+            assert!(!written.changed);
             let scan = Scan::of(&sql, crate::Dialect::Sqlite3);
-            assert!(scan.inserts_only);
+            assert!(scan.reach.inserts_only);
             let told = Told {
                 written: Some(written),
                 ..Told::default()
@@ -1033,27 +1014,16 @@ mod tests {
             assert_eq!(origins_of(&o, e, table).await, ["1", "4"], "{table}");
         }
         // An update among the inserts, or an upsert: the rows are read again.
-        assert!(
-            !Scan::of(
-                "INSERT INTO a VALUES (1); UPDATE a SET v = 1",
-                crate::Dialect::Sqlite3
-            )
-            .inserts_only
-        );
-        assert!(
-            !Scan::of(
-                "INSERT OR REPLACE INTO a VALUES (1)",
-                crate::Dialect::Sqlite3
-            )
-            .inserts_only
-        );
-        assert!(
-            !Scan::of(
-                "INSERT INTO a VALUES (1) ON CONFLICT DO NOTHING",
-                crate::Dialect::Sqlite3
-            )
-            .inserts_only
-        );
+        for sql in [
+            "INSERT INTO a VALUES (1); UPDATE a SET v = 1",
+            "INSERT OR REPLACE INTO a VALUES (1)",
+            "INSERT INTO a VALUES (1) ON CONFLICT DO NOTHING",
+        ] {
+            assert!(
+                !Scan::of(sql, crate::Dialect::Sqlite3).reach.inserts_only,
+                "{sql}"
+            );
+        }
     }
 
     #[tokio::test]

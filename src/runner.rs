@@ -241,7 +241,7 @@ pub async fn climb_from(
             transaction: false,
         };
         if let Some(script) = step.up_for(dialect) {
-            let scan = scans.next(script, dialect);
+            let scan = scans.next(script);
             let planned = origins.planned(&scan, After::Migration);
             let started = Instant::now();
             let keys = apply_reading(
@@ -281,7 +281,7 @@ pub async fn climb_from(
             });
         }
         if let Some(script) = step.testdata_for(dialect) {
-            let scan = scans.next(script, dialect);
+            let scan = scans.next(script);
             let planned = origins.planned(&scan, After::Testdata);
             let started = Instant::now();
             // Which rows it writes, where the engine can say (SQLite): following them then
@@ -336,6 +336,7 @@ pub async fn climb_from(
 /// its testdata, worked out on another thread while the climb runs them.
 struct Scans {
     scans: std::sync::mpsc::Receiver<Scan>,
+    dialect: crate::Dialect,
     /// The scripts, freed by this thread when the climb is done.
     _scripts: Arc<[String]>,
 }
@@ -364,16 +365,17 @@ impl Scans {
         });
         Scans {
             scans,
+            dialect,
             _scripts: scripts,
         }
     }
 
     /// The scan of `script`, the next one the climb follows.
-    fn next(&self, script: &Script, dialect: crate::Dialect) -> Scan {
+    fn next(&self, script: &Script) -> Scan {
         // Were the thread gone, the scan is worked out here.
         self.scans
             .recv()
-            .unwrap_or_else(|_| Scan::of(&script.sql, dialect))
+            .unwrap_or_else(|_| Scan::of(&script.sql, self.dialect))
     }
 }
 

@@ -270,9 +270,9 @@ impl Keys {
 pub struct Written {
     /// The rowids of the rows inserted, by table.
     pub inserted: HashMap<String, Vec<i64>>,
-    /// The tables whose rows were updated or deleted. (A REPLACE that deletes a row and the
-    /// truncation of a whole table are not reported: a caller must rule them out.)
-    pub changed: std::collections::BTreeSet<String>,
+    /// Whether a row was updated or deleted. (A REPLACE that deletes a row and the truncation
+    /// of a whole table are not reported: a caller must rule them out.)
+    pub changed: bool,
     /// Whether a database other than `main` (an attached or the temp one) was written to.
     pub elsewhere: bool,
 }
@@ -583,10 +583,6 @@ impl Engine {
         planned: &[(String, Vec<String>)],
         tail: &str,
     ) -> Result<HashMap<String, Keys>, String> {
-        if matches!(self, Engine::Sqlite(_)) || planned.is_empty() {
-            self.execute(&format!("{head}\n;{tail}")).await?;
-            return Ok(HashMap::new());
-        }
         let dumps: Vec<TableDump> =
             limited!(self, e => e.execute_then_keys(head, planned, tail).await)?;
         Ok(dumps

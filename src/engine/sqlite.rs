@@ -149,7 +149,7 @@ impl SqliteEngine {
                     }
                 }
             } else {
-                written.changed.insert(change.table.to_string());
+                written.changed = true;
             }
         });
         Ok(SqliteEngine {
@@ -215,9 +215,8 @@ impl SqliteEngine {
         _planned: &[(String, Vec<String>)],
         tail: &str,
     ) -> Result<Vec<TableDump>, sqlx::Error> {
-        self.execute(&format!("{head}\n;{tail}"))
-            .await
-            .map(|()| Vec::new())
+        let batch = super::with_key_queries(head, std::iter::empty(), tail);
+        self.execute(&batch).await.map(|()| Vec::new())
     }
 
     /// Undoes what a `.dump` leaves behind: it turns foreign keys off.
@@ -264,13 +263,12 @@ impl SqliteEngine {
         let (order_by, keyed, rowid_key) = match known {
             Some(key) => (key.to_vec(), None, None),
             None => {
-                let (columns, order_by) = self.dump_with_columns(table)?;
+                let (columns, order_by, pk_types) = self.dump_with_columns(table)?;
                 // Without a primary key, every column is the key.
                 let keyed = columns != order_by;
-                let rowid_key = match order_by.as_slice() {
-                    [column] if keyed => self.is_rowid(table, column)?,
-                    _ => false,
-                };
+                let types: Vec<Option<&str>> = pk_types.iter().map(Option::as_deref).collect();
+                // The index behind the key is only looked for when its type allows a rowid.
+                let rowid_key = rowid_alias(&types, false) && !self.has_pk_index(table)?;
                 (order_by, Some(keyed), Some(rowid_key))
             }
         };
@@ -295,51 +293,38 @@ impl SqliteEngine {
         read.map(|()| keys)
     }
 
-    /// Whether `column`, a table's primary key alone, is its rowid: declared INTEGER in a rowid
-    /// table, and not `INTEGER PRIMARY KEY DESC` (any other key has an index behind it, whose
-    /// origin is `pk`; so has a WITHOUT ROWID table's).
-    fn is_rowid(&mut self, table: &str, column: &str) -> Result<bool, sqlx::Error> {
-        let declared = self.rows(
-            "SELECT type FROM pragma_table_info(?) WHERE name = ?",
-            &[table, column],
-        )?;
-        let integer = declared
-            .rows
-            .first()
-            .is_some_and(|r| text(&r[0]).trim().eq_ignore_ascii_case("integer"));
-        if !integer {
-            return Ok(false);
-        }
+    /// Whether a table's primary key has an index behind it (origin `pk`), as every key but
+    /// a rowid has.
+    fn has_pk_index(&mut self, table: &str) -> Result<bool, sqlx::Error> {
         let indexed = self.rows(
             "SELECT count(*) FROM pragma_index_list(?) WHERE origin = 'pk'",
             &[table],
         )?;
-        Ok(indexed.rows.first().is_some_and(|r| int(&r[0]) == 0))
+        Ok(indexed.rows.first().is_some_and(|r| int(&r[0]) != 0))
     }
 
-    /// A table's columns, and its key columns (the primary key, else every column).
-    fn dump_with_columns(
-        &mut self,
-        table: &str,
-    ) -> Result<(Vec<String>, Vec<String>), sqlx::Error> {
+    /// A table's columns, its key columns (the primary key, else every column), and the
+    /// primary key columns' declared types.
+    fn dump_with_columns(&mut self, table: &str) -> Result<ColumnsAndKey, sqlx::Error> {
         let info = self.rows(
-            "SELECT name, pk FROM pragma_table_info(?) ORDER BY cid",
+            "SELECT name, pk, type FROM pragma_table_info(?) ORDER BY cid",
             &[table],
         )?;
         let columns: Vec<String> = info.rows.iter().map(|r| text(&r[0])).collect();
-        let mut pk: Vec<(i64, String)> = info
+        let mut pk: Vec<(i64, String, Option<String>)> = info
             .rows
             .iter()
-            .map(|r| (int(&r[1]), text(&r[0])))
-            .filter(|(pk, _)| *pk > 0)
+            .map(|r| (int(&r[1]), text(&r[0]), opt_text(&r[2])))
+            .filter(|(pk, _, _)| *pk > 0)
             .collect();
         pk.sort();
+        let pk_types = pk.iter().map(|(_, _, t)| t.clone()).collect();
         let order_by: Vec<String> = if pk.is_empty() {
             columns.clone()
         } else {
-            pk.into_iter().map(|(_, name)| name).collect()
+            pk.into_iter().map(|(_, name, _)| name).collect()
         };
-        Ok((columns, order_by))
+        Ok((columns, order_by, pk_types))
     }
 
     fn dump_with(
@@ -351,7 +336,7 @@ impl SqliteEngine {
         let (columns, order_by, keyed) = match known {
             Some(key) => (key.to_vec(), key.to_vec(), None),
             None => {
-                let (columns, order_by) = self.dump_with_columns(table)?;
+                let (columns, order_by, _) = self.dump_with_columns(table)?;
                 // Without a primary key, every column is the key.
                 let keyed = columns != order_by;
                 (columns, order_by, Some(keyed))
@@ -489,11 +474,19 @@ impl SqliteEngine {
         pk.sort();
         // Only an INTEGER PRIMARY KEY of a rowid table (the rowid itself, no index behind it)
         // or any key of a WITHOUT ROWID table refuses NULL; other SQLite keys accept it.
-        let rowid_alias = pk.len() == 1
-            && !indexes.iter().any(|(_, _, origin)| origin == "pk")
-            && columns.iter().any(|c| {
-                c.0 == pk[0].1 && c.1.as_deref().unwrap_or("").eq_ignore_ascii_case("integer")
-            });
+        let pk_types: Vec<Option<&str>> = pk
+            .iter()
+            .map(|(_, name)| {
+                columns
+                    .iter()
+                    .find(|c| c.0 == *name)
+                    .and_then(|c| c.1.as_deref())
+            })
+            .collect();
+        let rowid_alias = rowid_alias(
+            &pk_types,
+            indexes.iter().any(|(_, _, origin)| origin == "pk"),
+        );
         let mut table = Table {
             primary_key: pk.iter().map(|(_, c)| c.to_string()).collect(),
             ..Table::default()
@@ -622,6 +615,17 @@ impl SqliteEngine {
 }
 
 /// A text value (a name, a type); other values as JSON text.
+/// A table's columns, key columns and primary key columns' declared types
+/// ([`SqliteEngine::dump_with_columns`]).
+type ColumnsAndKey = (Vec<String>, Vec<String>, Vec<Option<String>>);
+
+/// Whether a primary key, given its columns' declared types and whether an index stands behind
+/// it (`pk_index`), is the table's rowid: one column declared INTEGER with no index, which
+/// `INTEGER PRIMARY KEY DESC`, any other key and a WITHOUT ROWID table's key all have.
+fn rowid_alias(pk_types: &[Option<&str>], pk_index: bool) -> bool {
+    !pk_index && matches!(pk_types, [Some(t)] if t.trim().eq_ignore_ascii_case("integer"))
+}
+
 /// What [`SqliteEngine::schema`] reads of `sqlite_schema` and `pragma_table_list` once, for
 /// every table.
 #[derive(Default)]

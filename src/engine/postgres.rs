@@ -342,7 +342,6 @@ impl PostgresEngine {
         })
     }
 
-    /// The schema of the tables [`Self::tables`] reports (the user's schemas).
     /// Reads the query's columns and types first, then selects each value the way table dumps
     /// do (exact numerics as text, bytes as `x'…'`, the rest through `to_jsonb`).
     pub async fn query(&mut self, sql: &str) -> Result<QueryResult, sqlx::Error> {
@@ -382,62 +381,79 @@ impl PostgresEngine {
         })
     }
 
+    /// The schema of the tables [`Self::tables`] reports (the user's schemas), in six queries
+    /// whatever the number of tables: each reads one kind of thing for all of them at once.
     pub async fn schema(
         &mut self,
         ignore: &(dyn Fn(&str) -> bool + Sync),
     ) -> Result<Schema, sqlx::Error> {
-        let mut schema = Schema::default();
-        for name in self.tables().await? {
-            if ignore(&name) {
-                continue;
-            }
-            let (namespace, table) = &self.tables[&name];
-            let qualified = format!("{}.{}", quote_ident(namespace), quote_ident(table));
-            let table = self.table_schema(&qualified).await?;
-            schema.tables.insert(name, table);
-        }
-        Ok(schema)
-    }
-
-    async fn table_schema(&mut self, qualified: &str) -> Result<Table, sqlx::Error> {
+        let names: Vec<String> = self
+            .tables()
+            .await?
+            .into_iter()
+            .filter(|name| !ignore(name))
+            .collect();
+        let qualified: Vec<String> = names
+            .iter()
+            .map(|name| {
+                let (namespace, table) = &self.tables[name];
+                format!("{}.{}", quote_ident(namespace), quote_ident(table))
+            })
+            .collect();
+        let mut tables: Vec<Table> = vec![Table::default(); names.len()];
+        // Each query's first column is the table's place in `qualified`, from 1.
+        const TABLES: &str = "unnest($1::text[]) WITH ORDINALITY AS t(name, ord)";
         let conn = self.conn()?;
-        type ColumnRow = (String, String, bool, Option<String>, String, String, bool);
-        let columns: Vec<ColumnRow> = sqlx::query_as(
-            "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull, \
+        type ColumnRow = (
+            i64,
+            String,
+            String,
+            bool,
+            Option<String>,
+            String,
+            String,
+            bool,
+        );
+        let columns: Vec<ColumnRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT t.ord, a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull, \
                pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, a.attgenerated::text, \
-               pg_get_serial_sequence($1, a.attname) IS NOT NULL \
-             FROM pg_attribute a \
+               pg_get_serial_sequence(t.name, a.attname) IS NOT NULL \
+             FROM {TABLES} \
+             JOIN pg_attribute a ON a.attrelid = t.name::regclass \
              LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
-             WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped",
-        )
-        .bind(qualified)
+             WHERE a.attnum > 0 AND NOT a.attisdropped"
+        )))
+        .bind(&qualified)
         .fetch_all(&mut *conn)
         .await?;
-        let primary_key: Vec<String> = sqlx::query_scalar(
-            "SELECT a.attname::text FROM pg_index i \
+        let primary_keys: Vec<(i64, String)> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT t.ord, a.attname::text FROM {TABLES} \
+             JOIN pg_index i ON i.indrelid = t.name::regclass AND i.indisprimary \
              JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) ON true \
              JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum \
-             WHERE i.indrelid = $1::regclass AND i.indisprimary ORDER BY k.ord",
-        )
-        .bind(qualified)
+             ORDER BY t.ord, k.ord"
+        )))
+        .bind(&qualified)
         .fetch_all(&mut *conn)
         .await?;
         // Key columns only (not INCLUDE ones), each as a name or an expression.
-        let indexes: Vec<(String, bool, Vec<String>, Option<String>)> = sqlx::query_as(
-            "SELECT c.relname::text, i.indisunique, \
+        type IndexRow = (i64, String, bool, Vec<String>, Option<String>);
+        let indexes: Vec<IndexRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT t.ord, c.relname::text, i.indisunique, \
                ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) \
                      FROM generate_series(1, i.indnkeyatts::int) AS k ORDER BY k), \
                pg_get_expr(i.indpred, i.indrelid, true) \
-             FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
-             WHERE i.indrelid = $1::regclass AND NOT i.indisprimary",
-        )
-        .bind(qualified)
+             FROM {TABLES} \
+             JOIN pg_index i ON i.indrelid = t.name::regclass AND NOT i.indisprimary \
+             JOIN pg_class c ON c.oid = i.indexrelid"
+        )))
+        .bind(&qualified)
         .fetch_all(&mut *conn)
         .await?;
         // The referenced table is named as `tables()` names it: bare in the current schema.
-        type KeyRow = (Vec<String>, String, Vec<String>, String, String);
-        let foreign_keys: Vec<KeyRow> = sqlx::query_as(
-            "SELECT \
+        type KeyRow = (i64, Vec<String>, String, Vec<String>, String, String);
+        let foreign_keys: Vec<KeyRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT t.ord, \
                    ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY k(n, o) \
                          JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n \
                          ORDER BY k.o), \
@@ -447,32 +463,32 @@ impl PostgresEngine {
                          JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n \
                          ORDER BY k.o), \
                    c.confdeltype::text, c.confupdtype::text \
-                 FROM pg_constraint c \
+                 FROM {TABLES} \
+                 JOIN pg_constraint c ON c.conrelid = t.name::regclass AND c.contype = 'f' \
                  JOIN pg_class r ON r.oid = c.confrelid \
-                 JOIN pg_namespace n ON n.oid = r.relnamespace \
-                 WHERE c.conrelid = $1::regclass AND c.contype = 'f'",
-        )
-        .bind(qualified)
+                 JOIN pg_namespace n ON n.oid = r.relnamespace"
+        )))
+        .bind(&qualified)
         .fetch_all(&mut *conn)
         .await?;
-        let checks: Vec<String> = sqlx::query_scalar(
-            "SELECT pg_get_constraintdef(oid, true) FROM pg_constraint \
-             WHERE conrelid = $1::regclass AND contype = 'c'",
-        )
-        .bind(qualified)
+        let checks: Vec<(i64, String)> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT t.ord, pg_get_constraintdef(c.oid, true) FROM {TABLES} \
+             JOIN pg_constraint c ON c.conrelid = t.name::regclass AND c.contype = 'c'"
+        )))
+        .bind(&qualified)
         .fetch_all(&mut *conn)
         .await?;
-        let triggers: Vec<String> = sqlx::query_scalar(
-            "SELECT tgname::text FROM pg_trigger WHERE tgrelid = $1::regclass AND NOT tgisinternal",
-        )
-        .bind(qualified)
+        let triggers: Vec<(i64, String)> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT t.ord, g.tgname::text FROM {TABLES} \
+             JOIN pg_trigger g ON g.tgrelid = t.name::regclass AND NOT g.tgisinternal"
+        )))
+        .bind(&qualified)
         .fetch_all(&mut *conn)
         .await?;
-        let mut table = Table {
-            primary_key,
-            ..Table::default()
-        };
-        for (name, data_type, not_null, default, identity, generated, owns_sequence) in columns {
+        // The table a row is about: `ord` counts from 1.
+        let at = |ord: i64| (ord - 1) as usize;
+        for (ord, name, data_type, not_null, default, identity, generated, owns_sequence) in columns
+        {
             let default = match (identity.as_str(), generated.as_str(), default) {
                 ("a", _, _) => Some("generated always as identity".to_string()),
                 ("d", _, _) => Some("generated by default as identity".to_string()),
@@ -488,7 +504,7 @@ impl PostgresEngine {
                 (_, _, Some(expr)) => default_of(&expr, owns_sequence),
                 (_, _, None) => None,
             };
-            table.columns.insert(
+            tables[at(ord)].columns.insert(
                 name,
                 Column {
                     data_type,
@@ -497,40 +513,41 @@ impl PostgresEngine {
                 },
             );
         }
-        table.indexes = indexes
-            .into_iter()
-            .map(|(name, unique, columns, predicate)| Index {
+        for (ord, column) in primary_keys {
+            tables[at(ord)].primary_key.push(column);
+        }
+        for (ord, name, unique, columns, predicate) in indexes {
+            tables[at(ord)].indexes.insert(Index {
                 name,
                 columns,
                 unique,
                 predicate,
-            })
-            .collect();
-        table.foreign_keys = foreign_keys
-            .into_iter()
-            .map(
-                |(columns, references, referenced_columns, on_delete, on_update)| ForeignKey {
-                    columns,
-                    references,
-                    referenced_columns,
-                    on_delete: action(&on_delete).to_string(),
-                    on_update: action(&on_update).to_string(),
-                },
-            )
-            .collect();
-        table.checks = checks
-            .iter()
-            .map(|def| {
-                let expr = def.strip_prefix("CHECK ").unwrap_or(def);
-                // `CHECK (…) NOT VALID`: keep the marker, it is a real difference.
-                match expr.strip_suffix(" NOT VALID") {
-                    Some(expr) => format!("{} NOT VALID", strip_outer_parens(expr)),
-                    None => strip_outer_parens(expr).to_string(),
-                }
-            })
-            .collect();
-        table.triggers = triggers.into_iter().collect();
-        Ok(table)
+            });
+        }
+        for (ord, columns, references, referenced_columns, on_delete, on_update) in foreign_keys {
+            tables[at(ord)].foreign_keys.insert(ForeignKey {
+                columns,
+                references,
+                referenced_columns,
+                on_delete: action(&on_delete).to_string(),
+                on_update: action(&on_update).to_string(),
+            });
+        }
+        for (ord, def) in checks {
+            let expr = def.strip_prefix("CHECK ").unwrap_or(&def);
+            // `CHECK (…) NOT VALID`: keep the marker, it is a real difference.
+            let check = match expr.strip_suffix(" NOT VALID") {
+                Some(expr) => format!("{} NOT VALID", strip_outer_parens(expr)),
+                None => strip_outer_parens(expr).to_string(),
+            };
+            tables[at(ord)].checks.insert(check);
+        }
+        for (ord, trigger) in triggers {
+            tables[at(ord)].triggers.insert(trigger);
+        }
+        Ok(Schema {
+            tables: names.into_iter().zip(tables).collect(),
+        })
     }
 
     /// Drops the scratch database; the admin connection stays ladder's only footprint.

@@ -227,7 +227,7 @@ impl Origins {
                 continue;
             };
             let changed = reach.rows
-                || reach.rekeys
+                || rekeys(&reach, scan, state)
                 // A new column joins the key of a table without a primary key.
                 || (reach.widens && state.keyed != Some(true));
             if changed {
@@ -266,20 +266,31 @@ impl Origins {
                 After::Testdata | After::Dump => Arc::clone(&fresh),
             }
         };
+        // Whether the script can only have renamed or dropped columns of the tables it names.
+        let renames_only = reach.columns && !reach.rekeys && !reach.lists && !reach.widens;
         // Whether a table's records can be updated in place: no other table read again can
         // need its state from before the script (see `inherited`).
         let alone = after == After::Testdata || reread.len() == 1;
         for table in reread {
-            let known = before
-                .get(&table)
-                .filter(|_| !reach.lists && !reach.rekeys && !reach.widens)
+            let old = before.get(&table);
+            let known = old
+                .filter(|s| !reach.lists && !rekeys(&reach, scan, s) && !reach.widens)
                 .map(|s| s.key_columns.as_slice());
             // Read in the script's own round trip, when the engine could ([`Self::planned`]).
             let read = match keys.remove(&table) {
                 Some(read) if Some(read.order_by.as_slice()) == known => read,
+                // A table new after a script that writes no row (and no trigger that could)
+                // is empty: only its key columns are read.
+                _ if old.is_none() && !reach.rows && !self.triggers => {
+                    engine.key_columns(&table).await?
+                }
                 _ => engine.keys(&table, known).await?,
             };
-            let same_key = |s: &&TableState| s.key_columns == read.order_by;
+            // Keys are values alone: a key column renamed leaves every record's key as it was.
+            let same_key = |s: &&TableState| {
+                s.key_columns == read.order_by
+                    || (renames_only && s.key_columns.len() == read.order_by.len())
+            };
             // A table with a primary key whose key columns stayed: its records are updated in
             // place, and only a key not seen before costs anything.
             let in_place = alone
@@ -307,6 +318,7 @@ impl Origins {
                 }
                 state.count = read.len();
                 state.rowid_key = read.rowid_key.or(state.rowid_key);
+                state.key_columns = read.order_by;
                 self.tables.insert(table, state);
                 continue;
             }
@@ -346,6 +358,7 @@ impl Origins {
             || !reach.rows
             || reach.lists
             || reach.rekeys
+            || reach.columns
             || reach.widens
         {
             return Vec::new();
@@ -421,8 +434,23 @@ fn inherited(
 /// Whether a script may create, drop, rename or alter a table (its columns, keys or checks),
 /// by [`reach`].
 pub(crate) fn may_change_tables(sql: &str, dialect: crate::Dialect) -> bool {
-    let reach = reach(sql, dialect);
-    reach.lists || reach.rekeys || reach.widens
+    let (reach, _) = reach(sql, dialect);
+    reach.lists || reach.rekeys || reach.columns || reach.widens
+}
+
+/// Whether `scan`'s script (of reach `reach`) can change the key columns or the keys of a
+/// table now in `state`: by any ALTER TABLE but those that only add, or rename or drop
+/// columns none of which is in its key (every column is in the key of a table without a
+/// primary key).
+fn rekeys(reach: &Reach, scan: &Scan, state: &TableState) -> bool {
+    reach.rekeys
+        || (reach.columns
+            && (state.keyed != Some(true)
+                || state.key_columns.iter().any(|key| {
+                    scan.columns
+                        .split(' ')
+                        .any(|column| column.eq_ignore_ascii_case(key))
+                })))
 }
 
 /// What the engine told about a script as it ran it, so that following its records needs
@@ -442,6 +470,8 @@ pub struct Scan {
     /// Its distinct words, lower-cased, one space between two: a table it names is among
     /// them. (One string, so that a scan made on another thread is one thing to free.)
     words: String,
+    /// The columns it renames or drops ([`Reach::columns`]), one space between two.
+    columns: String,
 }
 
 impl Scan {
@@ -452,9 +482,11 @@ impl Scan {
         let distinct: rustc_hash::FxHashSet<std::borrow::Cow<'_, str>> = words(script).collect();
         let mut words: Vec<_> = distinct.into_iter().collect();
         words.sort_unstable();
+        let (reach, columns) = reach(script, dialect);
         Scan {
-            reach: reach(script, dialect),
+            reach,
             words: words.join(" "),
+            columns: columns.join(" "),
         }
     }
 
@@ -470,6 +502,9 @@ struct Reach {
     lists: bool,
     /// The key columns of a table it names (an `ALTER TABLE`).
     rekeys: bool,
+    /// The key columns of a table it names whose key holds a column it renames or drops (an
+    /// `ALTER TABLE` that does only that, [`Scan::columns`]).
+    columns: bool,
     /// Only the key columns of a table without a primary key, by adding a column (an `ALTER
     /// TABLE` that only adds columns and constraints, none of them a primary key).
     widens: bool,
@@ -487,6 +522,7 @@ impl Reach {
         Reach {
             lists: true,
             rekeys: true,
+            columns: true,
             widens: true,
             triggers: true,
             rows: true,
@@ -498,8 +534,8 @@ impl Reach {
 /// [`Reach`] of a script, statement by statement, from each statement's leading words. What
 /// is not known to leave tables, triggers and records alone is taken to change them all: a
 /// procedure or a function it calls, dynamic SQL (`DO`, `EXECUTE`), PostgreSQL's `SELECT … INTO
-/// new_table`.
-fn reach(script: &str, dialect: crate::Dialect) -> Reach {
+/// new_table`. Also the columns that ALTER TABLEs rename or drop ([`Reach::columns`]).
+fn reach(script: &str, dialect: crate::Dialect) -> (Reach, Vec<String>) {
     // Words between CREATE/DROP and the kind of object.
     const MODIFIERS: &[&str] = &[
         "or",
@@ -539,6 +575,7 @@ fn reach(script: &str, dialect: crate::Dialect) -> Reach {
         "primary", "rename", "drop", "type", "using", "modify", "change", "alter",
     ];
     let mut reach = Reach::default();
+    let mut columns = Vec::new();
     let statements = crate::sql::split(script, dialect);
     let mut inserts_only = !statements.is_empty();
     for statement in statements {
@@ -582,6 +619,10 @@ fn reach(script: &str, dialect: crate::Dialect) -> Reach {
                 }
             }
             "create" if CREATED_ALONE.contains(&object().as_str()) => {}
+            // A table made from nothing is empty: neither `AS …` nor MySQL's bare `SELECT`.
+            "create" if object() == "table" && !has("as") && !has("select") => {
+                reach.lists = true;
+            }
             "create" => {
                 reach.lists = true;
                 reach.rows = true;
@@ -604,6 +645,11 @@ fn reach(script: &str, dialect: crate::Dialect) -> Reach {
                             .any(|w| BEYOND_ADDING.iter().any(|b| w.eq_ignore_ascii_case(b)));
                     if adds_only {
                         reach.widens = true;
+                        continue;
+                    }
+                    if let Some(column) = column_renamed_or_dropped(&statement.sql, &words) {
+                        reach.columns = true;
+                        columns.push(column.to_ascii_lowercase());
                         continue;
                     }
                     reach.rekeys = true;
@@ -631,7 +677,41 @@ fn reach(script: &str, dialect: crate::Dialect) -> Reach {
         }
     }
     reach.inserts_only = inserts_only;
-    reach
+    (reach, columns)
+}
+
+/// The column an `ALTER TABLE` renames or drops, when that is all it does: `… RENAME COLUMN a
+/// TO b` or `… DROP COLUMN [IF EXISTS] a [CASCADE | RESTRICT]`, with no quoted name anywhere
+/// (one could hold spaces or other words). `words` are the statement's words.
+fn column_renamed_or_dropped<'a>(sql: &str, words: &[&'a str]) -> Option<&'a str> {
+    if sql.contains(['"', '`', '[']) {
+        return None;
+    }
+    let is = |word: &str, keyword: &str| word.eq_ignore_ascii_case(keyword);
+    let at = words
+        .iter()
+        .skip(3)
+        .position(|w| is(w, "rename") || is(w, "drop"))?
+        + 3;
+    match &words[at..] {
+        [rename, column, name, to, _]
+            if is(rename, "rename") && is(column, "column") && is(to, "to") =>
+        {
+            Some(name)
+        }
+        [drop, column, rest @ ..] if is(drop, "drop") && is(column, "column") => {
+            let rest = match rest {
+                [if_, exists, rest @ ..] if is(if_, "if") && is(exists, "exists") => rest,
+                _ => rest,
+            };
+            match rest {
+                [name] => Some(name),
+                [name, how] if is(how, "cascade") || is(how, "restrict") => Some(name),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
 }
 
 /// The words of a script, lower-cased: a table it names is among them.
@@ -787,7 +867,7 @@ mod tests {
 
     #[test]
     fn only_what_can_change_tables_or_keys_makes_them_read_again() {
-        let of = |sql| reach(sql, crate::Dialect::Postgres);
+        let of = |sql| reach(sql, crate::Dialect::Postgres).0;
         let nothing = Reach::default();
         let rows = Reach {
             rows: true,
@@ -805,6 +885,14 @@ mod tests {
         let lists = Reach {
             lists: true,
             rows: true,
+            ..Reach::default()
+        };
+        let columns = Reach {
+            columns: true,
+            ..Reach::default()
+        };
+        let empty_table = Reach {
+            lists: true,
             ..Reach::default()
         };
         let expected = [
@@ -828,8 +916,23 @@ mod tests {
                 "ALTER TABLE t ADD CONSTRAINT t_u UNIQUE (c), ADD COLUMN d TEXT",
                 widens,
             ),
-            ("ALTER TABLE t RENAME COLUMN a TO b", rekeys),
-            ("ALTER TABLE t DROP COLUMN a", rekeys),
+            ("ALTER TABLE t RENAME COLUMN a TO b", columns),
+            ("alter table app.t drop column if exists a cascade", columns),
+            ("ALTER TABLE t DROP COLUMN a", columns),
+            // Not only one column renamed or dropped, or a name that may hide other words.
+            ("ALTER TABLE t DROP COLUMN a, DROP COLUMN b", rekeys),
+            (r#"ALTER TABLE t DROP COLUMN "a b""#, rekeys),
+            (r#"ALTER TABLE t DROP COLUMN "a cascade""#, rekeys),
+            ("ALTER TABLE t DROP CONSTRAINT t_pkey", rekeys),
+            (
+                "ALTER TABLE t RENAME COLUMN a TO b, ADD COLUMN c INT",
+                rekeys,
+            ),
+            ("CREATE TABLE t (a INT PRIMARY KEY, b TEXT)", empty_table),
+            (
+                "CREATE TABLE IF NOT EXISTS t (LIKE u INCLUDING ALL)",
+                empty_table,
+            ),
             ("ALTER TABLE t ADD PRIMARY KEY (a)", rekeys),
             (
                 "ALTER TABLE t ADD COLUMN id serial, ALTER COLUMN a TYPE text",
@@ -840,7 +943,9 @@ mod tests {
             assert_eq!(of(sql), reach, "{sql}");
         }
         for sql in [
-            "CREATE TABLE t (a INT)",
+            "CREATE TABLE t AS SELECT * FROM u",
+            "CREATE TABLE t (a) AS TABLE u",
+            "CREATE TABLE t (a INT GENERATED ALWAYS AS (1) STORED)",
             "CREATE OR REPLACE TEMP VIEW v AS SELECT 1",
             "CREATE TRIGGER g AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION f()",
             "DROP TABLE t",
@@ -853,8 +958,27 @@ mod tests {
             let found = of(sql);
             assert!(found.lists && found.rows, "{sql}");
         }
+        // PostgreSQL's RENAME without COLUMN is taken to rename the table, as MySQL's is.
         assert_eq!(
-            reach("ALTER TABLE a RENAME b", crate::Dialect::Mysql),
+            of("ALTER TABLE t RENAME a TO b"),
+            Reach {
+                lists: true,
+                ..rekeys
+            }
+        );
+        assert_eq!(
+            reach("CREATE TABLE t SELECT * FROM u", crate::Dialect::Mysql).0,
+            lists
+        );
+        assert_eq!(
+            reach(
+                "ALTER TABLE t RENAME COLUMN Note TO remark; ALTER TABLE u DROP COLUMN x",
+                crate::Dialect::Mysql
+            ),
+            (columns, vec!["note".to_string(), "x".to_string()])
+        );
+        assert_eq!(
+            reach("ALTER TABLE a RENAME b", crate::Dialect::Mysql).0,
             Reach {
                 lists: true,
                 rekeys: true,
@@ -868,6 +992,7 @@ mod tests {
                 "CREATE DEFINER = root@localhost TRIGGER g BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 1",
                 crate::Dialect::Mysql
             )
+            .0
             .triggers
         );
         assert!(of("DROP TABLE t").triggers);

@@ -661,6 +661,17 @@ impl Engine {
         read.map_err(|e| db_message(&e))
     }
 
+    /// The key columns of a table known to be empty, as [`Self::keys`] would read them, with
+    /// no record: a server keeps the key query for the reads to come without running it.
+    pub async fn key_columns(&mut self, table: &str) -> Result<Keys, String> {
+        let read = match self {
+            Engine::Sqlite(e) => e.keys(table, None),
+            Engine::Postgres(e, _) => e.key_columns(table).await.map(Keys::of_dump),
+            Engine::Mysql(e) => e.key_columns(table).await.map(Keys::of_dump),
+        };
+        read.map_err(|e| db_message(&e))
+    }
+
     /// The tables, sorted by name, and, when `triggers` asks, whether the database has triggers
     /// ([`Self::tables`] and [`Self::has_triggers`]; in one query on PostgreSQL, where that
     /// costs nothing more).

@@ -233,7 +233,12 @@ impl MysqlEngine {
     }
 
     pub async fn dump(&mut self, table: &str) -> Result<TableDump, sqlx::Error> {
-        self.dump_with(table, false).await
+        self.dump_with(table, false, true).await
+    }
+
+    /// [`Self::keys`] of a table known to be empty: no row is read (the key query is kept).
+    pub async fn key_columns(&mut self, table: &str) -> Result<TableDump, sqlx::Error> {
+        self.dump_with(table, true, false).await
     }
 
     /// Only the key columns, in no particular order (see [`super::Engine::keys`]).
@@ -246,7 +251,7 @@ impl MysqlEngine {
             let rows = self.read_rows(plan.sql.clone(), &plan.read).await?;
             return Ok(plan.dump(table, rows));
         }
-        self.dump_with(table, true).await
+        self.dump_with(table, true, true).await
     }
 
     /// A table's metadata: for key reads after a step, by queries on that table alone; for
@@ -344,7 +349,14 @@ impl MysqlEngine {
         Ok(meta)
     }
 
-    async fn dump_with(&mut self, table: &str, keys_only: bool) -> Result<TableDump, sqlx::Error> {
+    /// The whole table, or only its key columns (`keys_only`), reading its rows unless `read`
+    /// is false.
+    async fn dump_with(
+        &mut self,
+        table: &str,
+        keys_only: bool,
+        read: bool,
+    ) -> Result<TableDump, sqlx::Error> {
         let TableMeta {
             columns,
             primary_key: pk,
@@ -407,7 +419,11 @@ impl MysqlEngine {
             };
             self.key_plans.keep(table, plan);
         }
-        let rows = self.read_rows(sql, &kinds).await?;
+        let rows = if read {
+            self.read_rows(sql, &kinds).await?
+        } else {
+            Vec::new()
+        };
         Ok(TableDump {
             name: table.to_string(),
             columns: columns.into_iter().map(|(n, _)| n).collect(),

@@ -232,7 +232,12 @@ impl PostgresEngine {
     }
 
     pub async fn dump(&mut self, name: &str) -> Result<TableDump, sqlx::Error> {
-        self.dump_with(name, false).await
+        self.dump_with(name, false, true).await
+    }
+
+    /// [`Self::keys`] of a table known to be empty: no row is read (the key query is kept).
+    pub async fn key_columns(&mut self, name: &str) -> Result<TableDump, sqlx::Error> {
+        self.dump_with(name, true, false).await
     }
 
     /// Only the key columns, in no particular order (see [`super::Engine::keys`]).
@@ -250,10 +255,17 @@ impl PostgresEngine {
             let rows = json_rows(&rows, plan.columns.len())?;
             return Ok(plan.dump(name, rows));
         }
-        self.dump_with(name, true).await
+        self.dump_with(name, true, true).await
     }
 
-    async fn dump_with(&mut self, name: &str, keys_only: bool) -> Result<TableDump, sqlx::Error> {
+    /// The whole table, or only its key columns (`keys_only`), reading its rows unless `read`
+    /// is false.
+    async fn dump_with(
+        &mut self,
+        name: &str,
+        keys_only: bool,
+        read: bool,
+    ) -> Result<TableDump, sqlx::Error> {
         let (schema, table) = self
             .tables
             .get(name)
@@ -329,10 +341,14 @@ impl PostgresEngine {
             };
             self.key_plans.keep(name, plan);
         }
-        let rows: Vec<sqlx::postgres::PgRow> = sqlx::raw_sql(AssertSqlSafe(sql))
-            .fetch_all(self.conn()?)
-            .await?;
-        let rows = json_rows(&rows, columns.len())?;
+        let rows = if read {
+            let rows: Vec<sqlx::postgres::PgRow> = sqlx::raw_sql(AssertSqlSafe(sql))
+                .fetch_all(self.conn()?)
+                .await?;
+            json_rows(&rows, columns.len())?
+        } else {
+            Vec::new()
+        };
         Ok(TableDump {
             name: name.to_string(),
             columns: columns.into_iter().map(|(n, _, _)| n).collect(),

@@ -101,8 +101,8 @@ pub struct Origins {
     triggers: bool,
     /// Whether the tables were ever listed.
     listed: bool,
-    /// The tables by their lower-cased name, as a script's [`words`] name them (rebuilt with
-    /// each listing, the only time the names change).
+    /// The tables by their lower-cased name without its schema, as a script's [`words`] name
+    /// them (rebuilt with each listing, the only time the names change).
     by_word: rustc_hash::FxHashMap<String, Vec<String>>,
 }
 
@@ -203,8 +203,11 @@ impl Origins {
             let now: BTreeSet<String> = tables.into_iter().collect();
             self.by_word.clear();
             for table in &now {
+                // A table of another schema (PostgreSQL's `app.users`) by its own name: a
+                // script's words never hold a dot.
+                let word = table.rsplit('.').next().unwrap_or(table);
                 self.by_word
-                    .entry(table.to_lowercase())
+                    .entry(word.to_lowercase())
                     .or_default()
                     .push(table.clone());
             }
@@ -372,7 +375,8 @@ impl Origins {
             .collect()
     }
 
-    /// The known tables a script names: those whose lower-cased name is one of its words.
+    /// The known tables a script names: those whose lower-cased name (without its schema) is
+    /// one of its words.
     fn named(&self, scan: &Scan) -> BTreeSet<String> {
         scan.words()
             .filter_map(|word| self.by_word.get(word))

@@ -1125,14 +1125,15 @@ const COLUMN_CHANGES: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// Climbs [`COLUMN_CHANGES`] on `target` and returns each table's record origins in key order.
-fn column_changes_followed(target: &str) -> Vec<(String, Vec<String>)> {
+/// Climbs `ladder` (version, migration, testdata) on `target` and returns each table's record
+/// origins in key order.
+fn followed(target: &str, ladder: &[(&str, &str, &str)]) -> Vec<(String, Vec<String>)> {
     let dir = tempfile::tempdir().unwrap();
     let root = Utf8Path::from_path(dir.path()).unwrap();
     for sub in ["migrations", "testdata"] {
         std::fs::create_dir_all(root.join(sub)).unwrap();
     }
-    for (version, up, testdata) in COLUMN_CHANGES {
+    for (version, up, testdata) in ladder {
         std::fs::write(root.join(format!("migrations/{version}_step.up.sql")), up).unwrap();
         std::fs::write(root.join(format!("testdata/{version}.sql")), testdata).unwrap();
     }
@@ -1160,7 +1161,7 @@ fn column_changes_followed(target: &str) -> Vec<(String, Vec<String>)> {
 fn follows_records_through_column_changes(target: &str) {
     let s = |labels: &[&str]| labels.iter().map(|l| l.to_string()).collect::<Vec<_>>();
     assert_eq!(
-        column_changes_followed(target),
+        followed(target, COLUMN_CHANGES),
         [
             // Made from a query: its rows are the migration's; it has no primary key.
             (
@@ -1191,4 +1192,29 @@ fn follows_records_through_column_changes_on_mysql() {
     if let Some(url) = server(Kind::Mysql) {
         follows_records_through_column_changes(&url);
     }
+}
+
+/// A table outside the current schema is followed like any other.
+#[test]
+fn follows_records_of_another_schema_on_postgres() {
+    let Some(url) = server(Kind::Postgres) else {
+        return;
+    };
+    let ladder = [
+        (
+            "1",
+            "CREATE SCHEMA app; CREATE TABLE app.users (id INT PRIMARY KEY, email TEXT)",
+            "INSERT INTO app.users VALUES (1, 'a')",
+        ),
+        (
+            "2",
+            "INSERT INTO app.users VALUES (2, 'b')",
+            "INSERT INTO app.users VALUES (3, 'c')",
+        ),
+    ];
+    let labels = |l: &[&str]| l.iter().map(|l| l.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        followed(&url, &ladder),
+        [("app.users".to_string(), labels(&["1", "migration 2", "2"]))]
+    );
 }

@@ -314,14 +314,21 @@ pub async fn climb_from(
         .tables_kept(ignore)
         .await
         .map_err(dump_err("list tables".into()))?;
-    let mut tables = Vec::with_capacity(names.len());
-    for name in names {
-        let dump = engine
-            .dump(&name)
-            .await
-            .map_err(dump_err(format!("read table {name}")))?;
-        tables.push(dump);
-    }
+    // All at once; should that fail, one by one to name the table that does.
+    let tables = match engine.dump_all(&names).await {
+        Ok(tables) => tables,
+        Err(_) => {
+            let mut tables = Vec::with_capacity(names.len());
+            for name in names {
+                let dump = engine
+                    .dump(&name)
+                    .await
+                    .map_err(dump_err(format!("read table {name}")))?;
+                tables.push(dump);
+            }
+            tables
+        }
+    };
     let origins = crate::par::map(&tables, |dump| origins.of(dump));
     Ok(Climb {
         steps,

@@ -647,6 +647,19 @@ impl Engine {
         each!(self, e => e.dump(table).await.map_err(|e| db_message(&e)))
     }
 
+    /// [`Self::dump`] of each of `tables`, in order: on PostgreSQL in two round trips for all
+    /// of them.
+    pub async fn dump_all(&mut self, tables: &[String]) -> Result<Vec<TableDump>, String> {
+        if let Engine::Postgres(e, _) = self {
+            return e.dump_all(tables).await.map_err(|e| db_message(&e));
+        }
+        let mut dumps = Vec::with_capacity(tables.len());
+        for table in tables {
+            dumps.push(self.dump(table).await?);
+        }
+        Ok(dumps)
+    }
+
     /// Like [`Engine::dump`], but only the key columns (the primary key, else every column;
     /// still named in `order_by`), rendered the same way, in no particular order: cheaper, for
     /// following records step by step.

@@ -11,8 +11,8 @@ use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
 
 use super::docker::Container;
 use super::{
-    KeyPlan, KeyPlans, QueryResult, TableDump, connect_error, key_dumps, quote_ident, scratch_name,
-    with_key_queries, with_timeout,
+    KeyPlan, KeyPlans, QueryResult, TableDump, connect_error, key_dumps, last_rows, quote_ident,
+    scratch_name, with_key_queries, with_timeout,
 };
 use crate::error::Error;
 use crate::schema::{Column, ForeignKey, Index, Schema, Table, strip_outer_parens};
@@ -266,78 +266,14 @@ impl PostgresEngine {
         keys_only: bool,
         read: bool,
     ) -> Result<TableDump, sqlx::Error> {
-        let (schema, table) = self
-            .tables
-            .get(name)
-            .cloned()
-            .ok_or_else(|| sqlx::Error::Protocol(format!("unknown table {name}")))?;
-        let qualified = format!("{}.{}", quote_ident(&schema), quote_ident(&table));
-        // Each column with its place in the primary key (0: not in it), in one query.
-        let described: Vec<(String, String, String, i32)> = sqlx::query_as(
-            "SELECT a.attname::text, t.typname::text, t.typcategory::text, \
-                    COALESCE((SELECT k.ord::int4 FROM unnest(i.indkey) WITH ORDINALITY \
-                              AS k(attnum, ord) WHERE k.attnum = a.attnum), 0) \
-             FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
-             LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary \
-             WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped \
-             ORDER BY a.attnum",
-        )
-        .bind(&qualified)
-        .fetch_all(self.conn()?)
-        .await?;
-        let mut pk: Vec<(i32, String)> = described
-            .iter()
-            .filter(|(_, _, _, at)| *at > 0)
-            .map(|(n, _, _, at)| (*at, n.clone()))
-            .collect();
-        pk.sort();
-        let keyed = !pk.is_empty();
-        let columns: Vec<(String, String, String)> = described
-            .into_iter()
-            .map(|(n, t, c, _)| (n, t, c))
-            .collect();
-        let order_by: Vec<String> = if pk.is_empty() {
-            columns.iter().map(|(n, _, _)| n.clone()).collect()
-        } else {
-            pk.into_iter().map(|(_, n)| n).collect()
-        };
-        let mut columns = columns;
+        let (qualified, described) = self.columns_of(&[name]).await?.pop().unwrap_or_default();
+        let (sql, dump) = dump_query(name, &qualified, &described, keys_only);
         if keys_only {
-            columns.retain(|(n, _, _)| order_by.contains(n));
-        }
-        let kind: HashMap<&str, (&str, &str)> = columns
-            .iter()
-            .map(|(n, t, c)| (n.as_str(), (t.as_str(), c.as_str())))
-            .collect();
-        let select: Vec<String> = columns
-            .iter()
-            .map(|(n, t, _)| format!("to_jsonb({})::text", value_expr(n, t)))
-            .collect();
-        let order: Vec<String> = order_by
-            .iter()
-            .map(|n| {
-                let (t, c) = kind.get(n.as_str()).copied().unwrap_or(("text", "S"));
-                order_expr(n, t, c)
-            })
-            .collect();
-        let select_list = if select.is_empty() {
-            "NULL".to_string()
-        } else {
-            select.join(", ")
-        };
-        let order_list = if order.is_empty() || keys_only {
-            String::new()
-        } else {
-            format!(" ORDER BY {}", order.join(", "))
-        };
-        let sql = format!("SELECT {select_list} FROM {qualified}{order_list}");
-        if keys_only {
-            let names = columns.iter().map(|(n, _, _)| n.clone()).collect();
             let plan = KeyPlan {
                 sql: sql.clone(),
-                columns: names,
+                columns: dump.columns.clone(),
                 read: (),
-                order_by: order_by.clone(),
+                order_by: dump.order_by.clone(),
             };
             self.key_plans.keep(name, plan);
         }
@@ -345,17 +281,91 @@ impl PostgresEngine {
             let rows: Vec<sqlx::postgres::PgRow> = sqlx::raw_sql(AssertSqlSafe(sql))
                 .fetch_all(self.conn()?)
                 .await?;
-            json_rows(&rows, columns.len())?
+            json_rows(&rows, dump.columns.len())?
         } else {
             Vec::new()
         };
-        Ok(TableDump {
-            name: name.to_string(),
-            columns: columns.into_iter().map(|(n, _, _)| n).collect(),
-            order_by,
-            rows,
-            keyed: Some(keyed),
-        })
+        Ok(TableDump { rows, ..dump })
+    }
+
+    /// Every table in `names`, whole ([`Self::dump`]), in two round trips: one query describes
+    /// them all, and their SELECTs go together.
+    pub async fn dump_all(&mut self, names: &[String]) -> Result<Vec<TableDump>, sqlx::Error> {
+        use futures_util::TryStreamExt;
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let described = self.columns_of(&refs).await?;
+        let (queries, dumps): (Vec<String>, Vec<TableDump>) = names
+            .iter()
+            .zip(&described)
+            .map(|(name, (qualified, columns))| dump_query(name, qualified, columns, false))
+            .unzip();
+        let batch = queries.join(";\n");
+        let results: Vec<sqlx::Either<sqlx::postgres::PgQueryResult, sqlx::postgres::PgRow>> =
+            sqlx::raw_sql(AssertSqlSafe(batch))
+                .fetch_many(self.conn()?)
+                .try_collect()
+                .await?;
+        let rows = last_rows(&results, dumps.len(), 0)
+            .ok_or_else(|| sqlx::Error::Protocol("the table dumps returned no result".into()))?;
+        dumps
+            .into_iter()
+            .zip(rows)
+            .map(|(dump, rows)| {
+                let rows = json_rows(rows, dump.columns.len())?;
+                Ok(TableDump { rows, ..dump })
+            })
+            .collect()
+    }
+
+    /// Each table in `names`, quoted and qualified, with its columns in table order, their
+    /// types and their place in the primary key: one query for all of them.
+    async fn columns_of(
+        &mut self,
+        names: &[&str],
+    ) -> Result<Vec<(String, Vec<Described>)>, sqlx::Error> {
+        let qualified = names
+            .iter()
+            .map(|name| {
+                let (schema, table) = self
+                    .tables
+                    .get(*name)
+                    .ok_or_else(|| sqlx::Error::Protocol(format!("unknown table {name}")))?;
+                Ok(format!("{}.{}", quote_ident(schema), quote_ident(table)))
+            })
+            .collect::<Result<Vec<String>, sqlx::Error>>()?;
+        // Each column with its place in the primary key (0: not in it).
+        let rows: Vec<(i64, String, String, String, i32)> = sqlx::query_as(
+            "SELECT t.ord, a.attname::text, ty.typname::text, ty.typcategory::text, \
+                    COALESCE((SELECT k.ord::int4 FROM unnest(i.indkey) WITH ORDINALITY \
+                              AS k(attnum, ord) WHERE k.attnum = a.attnum), 0) \
+             FROM unnest($1::text[]) WITH ORDINALITY AS t(name, ord) \
+             JOIN pg_attribute a ON a.attrelid = t.name::regclass \
+             JOIN pg_type ty ON ty.oid = a.atttypid \
+             LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary \
+             WHERE a.attnum > 0 AND NOT a.attisdropped \
+             ORDER BY t.ord, a.attnum",
+        )
+        .bind(&qualified)
+        .fetch_all(self.conn()?)
+        .await?;
+        let mut described: Vec<(String, Vec<Described>)> = qualified
+            .into_iter()
+            .map(|qualified| (qualified, Vec::new()))
+            .collect();
+        for (ord, name, type_name, category, key_place) in rows {
+            if let Some((_, columns)) = described.get_mut((ord - 1) as usize) {
+                columns.push(Described {
+                    name,
+                    type_name,
+                    category,
+                    key_place,
+                });
+            }
+        }
+        Ok(described)
     }
 
     /// Reads the query's columns and types first, then selects each value the way table dumps
@@ -677,6 +687,73 @@ fn order_expr(column: &str, type_name: &str, category: &str) -> String {
         (_, "S") => format!("{c} COLLATE \"C\""),
         _ => c,
     }
+}
+
+/// A column as [`PostgresEngine::columns_of`] reads it.
+#[derive(Debug, Clone, Default)]
+struct Described {
+    name: String,
+    type_name: String,
+    category: String,
+    /// Its place in the primary key, from 1; 0 when not in it.
+    key_place: i32,
+}
+
+/// The query that dumps table `name` (`qualified`: quoted, with its schema) of columns
+/// `described` (only its key columns when `keys_only`, then in no order), and the dump it
+/// fills, with no rows yet.
+fn dump_query(
+    name: &str,
+    qualified: &str,
+    described: &[Described],
+    keys_only: bool,
+) -> (String, TableDump) {
+    let mut pk: Vec<(i32, &str)> = described
+        .iter()
+        .filter(|c| c.key_place > 0)
+        .map(|c| (c.key_place, c.name.as_str()))
+        .collect();
+    pk.sort();
+    let keyed = !pk.is_empty();
+    let order_by: Vec<String> = if keyed {
+        pk.into_iter().map(|(_, n)| n.to_string()).collect()
+    } else {
+        described.iter().map(|c| c.name.clone()).collect()
+    };
+    let columns: Vec<&Described> = described
+        .iter()
+        .filter(|c| !keys_only || order_by.contains(&c.name))
+        .collect();
+    let select: Vec<String> = columns
+        .iter()
+        .map(|c| format!("to_jsonb({})::text", value_expr(&c.name, &c.type_name)))
+        .collect();
+    let select_list = if select.is_empty() {
+        "NULL".to_string()
+    } else {
+        select.join(", ")
+    };
+    let order_list = if keys_only || order_by.is_empty() {
+        String::new()
+    } else {
+        let order: Vec<String> = order_by
+            .iter()
+            .map(|n| match columns.iter().find(|c| &c.name == n) {
+                Some(c) => order_expr(n, &c.type_name, &c.category),
+                None => order_expr(n, "text", "S"),
+            })
+            .collect();
+        format!(" ORDER BY {}", order.join(", "))
+    };
+    let sql = format!("SELECT {select_list} FROM {qualified}{order_list}");
+    let dump = TableDump {
+        name: name.to_string(),
+        columns: columns.iter().map(|c| c.name.clone()).collect(),
+        order_by,
+        rows: Vec::new(),
+        keyed: Some(keyed),
+    };
+    (sql, dump)
 }
 
 /// Rows of `to_jsonb(…)::text` columns, parsed.

@@ -20,6 +20,18 @@ use crate::schema::{Column, ForeignKey, Index, Schema, Table, strip_outer_parens
 /// Timestamps with time zone render in UTC whatever the server's setting.
 const SESSION_SETUP: &str = "SET TimeZone = 'UTC'; SET client_min_messages = warning";
 
+/// Each column of the tables [`PostgresEngine::columns_of`] reads, with its type and its place
+/// in the primary key (0: not in it); the query names the table(s) with `a` and ends with
+/// [`DESCRIBED_WHERE`].
+const DESCRIBED: &str = "a.attname::text, ty.typname::text, ty.typcategory::text, \
+        COALESCE((SELECT k.ord::int4 FROM unnest(i.indkey) WITH ORDINALITY \
+                  AS k(attnum, ord) WHERE k.attnum = a.attnum), 0) \
+     FROM pg_attribute a JOIN pg_type ty ON ty.oid = a.atttypid \
+     LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary";
+
+/// See [`DESCRIBED`].
+const DESCRIBED_WHERE: &str = "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY 1, a.attnum";
+
 pub struct PostgresEngine {
     /// A connection to the database named in the URL, used only to create and drop the scratch
     /// database: ladder never writes into a database it did not create.
@@ -337,20 +349,22 @@ impl PostgresEngine {
             })
             .collect::<Result<Vec<String>, sqlx::Error>>()?;
         // Each column with its place in the primary key (0: not in it).
-        let rows: Vec<(i64, String, String, String, i32)> = sqlx::query_as(
-            "SELECT t.ord, a.attname::text, ty.typname::text, ty.typcategory::text, \
-                    COALESCE((SELECT k.ord::int4 FROM unnest(i.indkey) WITH ORDINALITY \
-                              AS k(attnum, ord) WHERE k.attnum = a.attnum), 0) \
-             FROM unnest($1::text[]) WITH ORDINALITY AS t(name, ord) \
-             JOIN pg_attribute a ON a.attrelid = t.name::regclass \
-             JOIN pg_type ty ON ty.oid = a.atttypid \
-             LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary \
-             WHERE a.attnum > 0 AND NOT a.attisdropped \
-             ORDER BY t.ord, a.attnum",
-        )
-        .bind(&qualified)
-        .fetch_all(self.conn()?)
-        .await?;
+        // One table by a query whose plan the server keeps (a key read after a step); several
+        // through a list, whose plan depends on its length (the final dump, once).
+        let query = if let [one] = qualified.as_slice() {
+            sqlx::query_as(AssertSqlSafe(format!(
+                "SELECT 1::int8, {DESCRIBED} WHERE a.attrelid = $1::regclass {DESCRIBED_WHERE}"
+            )))
+            .bind(one.clone())
+        } else {
+            sqlx::query_as(AssertSqlSafe(format!(
+                "SELECT t.ord, {DESCRIBED} \
+                 JOIN unnest($1::text[]) WITH ORDINALITY AS t(name, ord) \
+                   ON a.attrelid = t.name::regclass {DESCRIBED_WHERE}"
+            )))
+            .bind(qualified.clone())
+        };
+        let rows: Vec<(i64, String, String, String, i32)> = query.fetch_all(self.conn()?).await?;
         let mut described: Vec<(String, Vec<Described>)> = qualified
             .into_iter()
             .map(|qualified| (qualified, Vec::new()))

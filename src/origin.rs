@@ -163,13 +163,20 @@ impl Origins {
             && let Some(written) = written
             && !written.changed
             && !written.elsewhere
-            && written.inserted.keys().all(|table| {
-                ignore(table)
-                    || self
-                        .tables
-                        .get(table)
-                        .is_some_and(|s| s.rowid_key == Some(true))
-            })
+            // Every table it inserts into is one it names, and SQLite reports no row of a
+            // table without rowid: each table named must be keyed by its rowid, not only those
+            // reported.
+            && self
+                .named(scan)
+                .iter()
+                .chain(written.inserted.keys())
+                .all(|table| {
+                    ignore(table)
+                        || self
+                            .tables
+                            .get(table)
+                            .is_some_and(|s| s.rowid_key == Some(true))
+                })
         {
             let fresh = Arc::new(Origin::Testdata(version.clone()));
             for (table, rowids) in &written.inserted {
@@ -1106,6 +1113,8 @@ mod tests {
             )
         };
         let only_a = |id: i32| format!("INSERT INTO a VALUES ({id}, 'x')");
+        // SQLite reports no row of a WITHOUT ROWID table.
+        let only_w = |id: i32| format!("INSERT INTO w VALUES ({id}, 'x')");
         // A row ladder does not see being written: only a read of the table finds it.
         let unseen = "INSERT INTO a VALUES (150, 'unseen')".to_string();
         let ladder = [
@@ -1114,6 +1123,7 @@ mod tests {
             ("2", unseen, false),
             ("3", only_a(300), true),
             ("4", all(400), true),
+            ("5", only_w(500), true),
         ];
         for (version, sql, observed) in ladder {
             e.record_rows(true);
@@ -1139,9 +1149,10 @@ mod tests {
         }
         // Inserts into tables not keyed by their rowid: read again, and the unseen row found.
         assert_eq!(origins_of(&o, e, "a").await, ["1", "4", "2", "3", "4"]);
-        for table in ["d", "w", "s"] {
+        for table in ["d", "s"] {
             assert_eq!(origins_of(&o, e, table).await, ["1", "4"], "{table}");
         }
+        assert_eq!(origins_of(&o, e, "w").await, ["1", "4", "5"]);
         // An update among the inserts, or an upsert: the rows are read again.
         for sql in [
             "INSERT INTO a VALUES (1); UPDATE a SET v = 1",

@@ -80,6 +80,19 @@ impl Record {
         }
     }
 
+    /// [`Self::of`] from the parts a renderer has at hand: the record's `@version`, its key
+    /// (`None` when the table has no key columns: the whole record is), and its compact JSON.
+    pub fn of_text(version: Option<String>, key: Option<String>, text: &str) -> Record {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        text.hash(&mut hasher);
+        Record {
+            version,
+            key: key.unwrap_or_else(|| text.to_string()),
+            digest: hasher.finish(),
+        }
+    }
+
     /// The records of a snapshot body (a JSON array of objects), read one at a time; `None`
     /// when the body is not such an array.
     pub fn parse_all(body: &str, key: &[String]) -> Option<Vec<Record>> {

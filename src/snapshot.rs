@@ -80,50 +80,159 @@ fn render_with_records(
     origins: &[Option<Origin>],
     redactions: &Redactions,
 ) -> (String, Vec<crate::matrix::Record>) {
-    let replacements: Vec<Option<&str>> = dump
-        .columns
-        .iter()
-        .map(|c| redactions.replacement(&dump.name, c))
-        .collect();
     if dump.rows.is_empty() {
         return ("[]".to_string(), Vec::new());
     }
+    // The fields of a record as serde_json's map orders them (by the keys' bytes), each with
+    // its key as JSON and where its value comes from: the origin (`None`) or a column.
+    let mut fields: Vec<(&str, Option<usize>)> = std::iter::once((VERSION_KEY, None))
+        .chain(
+            dump.columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.as_str(), Some(i))),
+        )
+        .collect();
+    fields.sort_by(|a, b| a.0.cmp(b.0));
+    // A name given twice keeps its last value, as a map would (a column named `@version`
+    // hides the origin).
+    fields.dedup_by(|later, earlier| {
+        let same = later.0 == earlier.0;
+        if same {
+            *earlier = *later;
+        }
+        same
+    });
+    let fields: Vec<(String, Option<usize>, Option<&str>)> = fields
+        .into_iter()
+        .map(|(name, at)| {
+            let replacement = at.and_then(|_| redactions.replacement(&dump.name, name));
+            (json_text(&Value::from(name)), at, replacement)
+        })
+        .collect();
+    let key_columns: Vec<Option<usize>> = dump
+        .order_by
+        .iter()
+        .map(|k| dump.columns.iter().rposition(|c| c == k))
+        .collect();
     let mut body = String::from("[\n");
     let mut small = Vec::with_capacity(dump.rows.len());
+    // One record's compact JSON (for the matrix), and each value's.
+    let mut compact = String::new();
+    let mut values: Vec<Option<String>> = vec![None; dump.columns.len()];
     for (i, row) in dump.rows.iter().enumerate() {
-        let mut record = Map::new();
-        if let Some(Some(origin)) = origins.get(i) {
-            record.insert(VERSION_KEY.to_string(), Value::from(origin.label()));
-        }
-        for ((column, value), replacement) in dump.columns.iter().zip(row).zip(&replacements) {
-            let value = match replacement {
-                Some(r) if !value.is_null() => Value::from(*r),
-                _ => value.clone(),
-            };
-            record.insert(column.clone(), value);
-        }
-        let record = Value::Object(record);
-        // Serialising plain JSON values cannot fail. Strings escape their newlines, so every
-        // line break is structure, and indenting each line nests the object in the array.
-        let text = serde_json::to_string_pretty(&record).expect("JSON values serialise");
+        let version = origins.get(i).and_then(Option::as_ref).map(Origin::label);
+        // What the record holds under `@version` in the end: its origin, unless a column of
+        // that name hides it.
+        let mut held_version = None;
         if i > 0 {
             body.push_str(",\n");
         }
-        for (n, line) in text.lines().enumerate() {
-            if n > 0 {
-                body.push('\n');
+        compact.clear();
+        compact.push('{');
+        let mut written = 0;
+        body.push_str("  {");
+        for (name, at, replacement) in &fields {
+            let value = match at {
+                None => match &version {
+                    Some(label) => {
+                        held_version = Some(label.clone());
+                        json_text(&Value::from(label.as_str()))
+                    }
+                    None => continue,
+                },
+                Some(at) => {
+                    let value = row.get(*at).unwrap_or(&Value::Null);
+                    if name.as_str() == VERSION_TEXT {
+                        held_version = match replacement {
+                            Some(r) if !value.is_null() => Some(r.to_string()),
+                            _ => value.as_str().map(String::from),
+                        };
+                    }
+                    let text = match replacement {
+                        Some(r) if !value.is_null() => json_text(&Value::from(*r)),
+                        _ => json_text(value),
+                    };
+                    // Nested arrays and objects take lines of their own when pretty.
+                    if matches!(value, Value::Array(a) if !a.is_empty())
+                        || matches!(value, Value::Object(o) if !o.is_empty())
+                    {
+                        if replacement.is_none() {
+                            values[*at] = Some(text.clone());
+                            if written > 0 {
+                                compact.push(',');
+                                body.push(',');
+                            }
+                            written += 1;
+                            compact.push_str(name);
+                            compact.push(':');
+                            compact.push_str(&text);
+                            body.push_str("\n    ");
+                            body.push_str(name);
+                            body.push_str(": ");
+                            let pretty =
+                                serde_json::to_string_pretty(value).expect("JSON values serialise");
+                            for (n, line) in pretty.lines().enumerate() {
+                                if n > 0 {
+                                    body.push_str("\n    ");
+                                }
+                                body.push_str(line);
+                            }
+                            continue;
+                        }
+                    }
+                    values[*at] = Some(text.clone());
+                    text
+                }
+            };
+            if written > 0 {
+                compact.push(',');
+                body.push(',');
             }
-            body.push_str("  ");
-            body.push_str(line);
+            written += 1;
+            compact.push_str(name);
+            compact.push(':');
+            compact.push_str(&value);
+            body.push_str("\n    ");
+            body.push_str(name);
+            body.push_str(": ");
+            body.push_str(&value);
         }
-        small.push(crate::matrix::Record::of(&record, &dump.order_by));
+        compact.push('}');
+        body.push_str(if written > 0 { "\n  }" } else { "}" });
+        // `[@version, key values…]`, as the matrix keys a record (see `Record::of`).
+        let key = (!key_columns.is_empty()).then(|| {
+            let mut key = String::from("[");
+            match &held_version {
+                Some(label) => key.push_str(&json_text(&Value::from(label.as_str()))),
+                None => key.push_str("null"),
+            }
+            for at in &key_columns {
+                key.push(',');
+                match at.and_then(|at| values[at].as_deref()) {
+                    Some(text) => key.push_str(text),
+                    None => key.push_str("null"),
+                }
+            }
+            key.push(']');
+            key
+        });
+        small.push(crate::matrix::Record::of_text(held_version, key, &compact));
     }
     body.push_str("\n]");
     (body, small)
 }
 
+/// A value as compact JSON.
+fn json_text(value: &Value) -> String {
+    serde_json::to_string(value).expect("JSON values serialise")
+}
+
 /// The key under which a record carries the version whose testdata inserted it.
 pub const VERSION_KEY: &str = "@version";
+
+/// [`VERSION_KEY`] as JSON.
+const VERSION_TEXT: &str = "\"@version\"";
 
 /// The file of `table`'s snapshot on `dialect`.
 pub fn path_for(dir: &Utf8Path, dialect: Dialect, table: &str) -> Utf8PathBuf {
@@ -442,6 +551,74 @@ fn diff(old: &str, new: &str, path: &Utf8Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each record written field by field is what serde_json makes of it as a map: pretty in
+    /// the body, compact in the matrix's digest and key.
+    #[test]
+    fn records_render_as_serde_json_prints_them() {
+        use serde_json::json;
+        let dump = TableDump {
+            name: "t".into(),
+            columns: ["b", "@version", "a", "created_at", "A", "tags", "b"]
+                .map(String::from)
+                .to_vec(),
+            order_by: vec!["a".into(), "missing".into()],
+            rows: vec![
+                vec![
+                    json!(1),
+                    json!("own"),
+                    json!("x\ny \"q\" é"),
+                    json!("2024-01-01"),
+                    json!(null),
+                    json!([1, {"k": [2, {}], "j": []}]),
+                    json!(2.5),
+                ],
+                vec![
+                    json!(null),
+                    json!(null),
+                    json!(-3),
+                    json!(null),
+                    json!({"z": 1, "a": {"n": null}}),
+                    json!([]),
+                    json!(true),
+                ],
+            ],
+            keyed: Some(true),
+        };
+        let origins = [Some(Origin::Testdata(
+            crate::version::Version::parse("7").unwrap(),
+        ))];
+        let redactions =
+            Redactions::new(&BTreeMap::from([("*.created_*".into(), "[now]".into())])).unwrap();
+        for (key, origins) in [(dump.order_by.clone(), &origins[..]), (Vec::new(), &[][..])] {
+            let dump = TableDump {
+                order_by: key.clone(),
+                ..dump.clone()
+            };
+            // As records used to be rendered: each a map, printed by serde_json.
+            let mut expected = Vec::new();
+            let mut records = Vec::new();
+            for (i, row) in dump.rows.iter().enumerate() {
+                let mut record = Map::new();
+                if let Some(Some(origin)) = origins.get(i) {
+                    record.insert(VERSION_KEY.to_string(), Value::from(origin.label()));
+                }
+                for (column, value) in dump.columns.iter().zip(row) {
+                    let value = match redactions.replacement(&dump.name, column) {
+                        Some(r) if !value.is_null() => Value::from(r),
+                        _ => value.clone(),
+                    };
+                    record.insert(column.clone(), value);
+                }
+                let record = Value::Object(record);
+                records.push(crate::matrix::Record::of(&record, &key));
+                expected.push(record);
+            }
+            let (body, small) = render_with_records(&dump, origins, &redactions);
+            assert_eq!(body, serde_json::to_string_pretty(&expected).unwrap());
+            assert_eq!(small, records);
+        }
+    }
 
     /// [`check`] against what is on disk now.
     fn check_on_disk(

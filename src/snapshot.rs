@@ -133,56 +133,30 @@ fn render_with_records(
         let mut written = 0;
         body.push_str("  {");
         for (name, at, replacement) in &fields {
-            let value = match at {
+            let (text, pretty) = match at {
                 None => match &version {
                     Some(label) => {
                         held_version = Some(label.clone());
-                        json_text(&Value::from(label.as_str()))
+                        (json_text(&Value::from(label.as_str())), None)
                     }
                     None => continue,
                 },
                 Some(at) => {
                     let value = row.get(*at).unwrap_or(&Value::Null);
+                    let replaced = replacement.filter(|_| !value.is_null()).map(Value::from);
+                    let shown = replaced.as_ref().unwrap_or(value);
                     if name.as_str() == VERSION_TEXT {
-                        held_version = match replacement {
-                            Some(r) if !value.is_null() => Some(r.to_string()),
-                            _ => value.as_str().map(String::from),
-                        };
+                        held_version = shown.as_str().map(String::from);
                     }
-                    let text = match replacement {
-                        Some(r) if !value.is_null() => json_text(&Value::from(*r)),
-                        _ => json_text(value),
-                    };
-                    // Nested arrays and objects take lines of their own when pretty.
-                    if matches!(value, Value::Array(a) if !a.is_empty())
-                        || matches!(value, Value::Object(o) if !o.is_empty())
-                    {
-                        if replacement.is_none() {
-                            values[*at] = Some(text.clone());
-                            if written > 0 {
-                                compact.push(',');
-                                body.push(',');
-                            }
-                            written += 1;
-                            compact.push_str(name);
-                            compact.push(':');
-                            compact.push_str(&text);
-                            body.push_str("\n    ");
-                            body.push_str(name);
-                            body.push_str(": ");
-                            let pretty =
-                                serde_json::to_string_pretty(value).expect("JSON values serialise");
-                            for (n, line) in pretty.lines().enumerate() {
-                                if n > 0 {
-                                    body.push_str("\n    ");
-                                }
-                                body.push_str(line);
-                            }
-                            continue;
-                        }
-                    }
+                    let text = json_text(shown);
                     values[*at] = Some(text.clone());
-                    text
+                    // Nested arrays and objects take lines of their own when pretty.
+                    let nested = matches!(shown, Value::Array(a) if !a.is_empty())
+                        || matches!(shown, Value::Object(o) if !o.is_empty());
+                    let pretty = nested.then(|| {
+                        serde_json::to_string_pretty(shown).expect("JSON values serialise")
+                    });
+                    (text, pretty)
                 }
             };
             if written > 0 {
@@ -192,11 +166,21 @@ fn render_with_records(
             written += 1;
             compact.push_str(name);
             compact.push(':');
-            compact.push_str(&value);
+            compact.push_str(&text);
             body.push_str("\n    ");
             body.push_str(name);
             body.push_str(": ");
-            body.push_str(&value);
+            match pretty {
+                Some(pretty) => {
+                    for (n, line) in pretty.lines().enumerate() {
+                        if n > 0 {
+                            body.push_str("\n    ");
+                        }
+                        body.push_str(line);
+                    }
+                }
+                None => body.push_str(&text),
+            }
         }
         compact.push('}');
         body.push_str(if written > 0 { "\n  }" } else { "}" });

@@ -678,7 +678,7 @@ impl Engine {
     /// no record: a server keeps the key query for the reads to come without running it.
     pub async fn key_columns(&mut self, table: &str) -> Result<Keys, String> {
         let read = match self {
-            Engine::Sqlite(e) => e.keys(table, None),
+            Engine::Sqlite(e) => e.key_columns(table),
             Engine::Postgres(e, _) => e.key_columns(table).await.map(Keys::of_dump),
             Engine::Mysql(e) => e.key_columns(table).await.map(Keys::of_dump),
         };

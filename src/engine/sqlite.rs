@@ -260,6 +260,21 @@ impl SqliteEngine {
     /// straight from SQLite's values as [`super::key_text`] writes them; `known` are the key
     /// columns when the caller knows them.
     pub fn keys(&mut self, table: &str, known: Option<&[String]>) -> Result<Keys, sqlx::Error> {
+        self.keys_reading(table, known, true)
+    }
+
+    /// [`Self::keys`] of a table known to be empty: its key columns, and no record read.
+    pub fn key_columns(&mut self, table: &str) -> Result<Keys, sqlx::Error> {
+        self.keys_reading(table, None, false)
+    }
+
+    /// [`Self::keys`], reading the records unless `read` is false.
+    fn keys_reading(
+        &mut self,
+        table: &str,
+        known: Option<&[String]>,
+        read: bool,
+    ) -> Result<Keys, sqlx::Error> {
         let (order_by, keyed, rowid_key) = match known {
             Some(key) => (key.to_vec(), None, None),
             None => {
@@ -285,6 +300,9 @@ impl SqliteEngine {
         let db = held.db();
         let mut keys = Keys::new(order_by, keyed);
         keys.rowid_key = rowid_key;
+        if !read {
+            return Ok(keys);
+        }
         let Some(statement) = held.prepared(&sql)? else {
             return Ok(keys);
         };

@@ -192,10 +192,10 @@ impl Origins {
         }
         // Before a listing changes them: a table new after the script is read anyway.
         let named = self.named(scan);
-        let reach = if !self.listed || after == After::Dump {
-            Reach::everything()
+        let (reach, written) = if !self.listed || after == After::Dump {
+            (Reach::everything(), None)
         } else {
-            scan.reach
+            (scan.reach, scan.written.as_deref())
         };
         // The state before the script of every table read again below, and of every table gone.
         let mut before: BTreeMap<String, TableState> = BTreeMap::new();
@@ -236,7 +236,7 @@ impl Origins {
             let Some(state) = self.tables.get(table) else {
                 continue;
             };
-            let changed = reach.rows
+            let changed = (reach.rows && writes(written, table))
                 || rekeys(&reach, scan, state)
                 // A new column joins the key of a table without a primary key.
                 || (reach.widens && state.keyed != Some(true));
@@ -267,11 +267,12 @@ impl Origins {
         // The origin of a key a table did not have: after a migration, that of the same key in a
         // table it emptied or named, if any.
         let new_origin = |before: &BTreeMap<String, TableState>,
+                          now: &BTreeMap<String, TableState>,
                           table: &str,
                           key_columns: &[String],
                           key: &str| {
             match after {
-                After::Migration => inherited(before, &gone, &named, table, key_columns, key)
+                After::Migration => inherited(before, now, &gone, &named, table, key_columns, key)
                     .unwrap_or_else(|| Arc::clone(&fresh)),
                 After::Testdata | After::Dump => Arc::clone(&fresh),
             }
@@ -317,7 +318,7 @@ impl Origins {
                     if state.rows.contains_key(key) {
                         kept += 1;
                     } else {
-                        let origin = new_origin(&before, &table, &read.order_by, key);
+                        let origin = new_origin(&before, &self.tables, &table, &read.order_by, key);
                         state.rows.insert(key.to_string(), origin);
                     }
                 }
@@ -339,7 +340,7 @@ impl Origins {
             for key in read.iter() {
                 let origin = match old_rows.and_then(|r| r.get(key)) {
                     Some(origin) => Arc::clone(origin),
-                    None => new_origin(&before, &table, &read.order_by, key),
+                    None => new_origin(&before, &self.tables, &table, &read.order_by, key),
                 };
                 rows.insert(key.to_string(), origin);
             }
@@ -375,6 +376,7 @@ impl Origins {
         }
         self.named(scan)
             .into_iter()
+            .filter(|table| writes(scan.written.as_deref(), table))
             .filter_map(|table| {
                 let key_columns = self.tables.get(&table)?.key_columns.clone();
                 Some((table, key_columns))
@@ -411,28 +413,25 @@ impl Origins {
 
 /// The origin of `key` in a table that existed before the migration, with the same key
 /// columns: one it dropped or renamed first, then one it names (rows can only come from a table
-/// the migration reads).
+/// the migration reads), read again (`before`: its state before the script) or not (`now`: its
+/// state stands).
 fn inherited(
     before: &BTreeMap<String, TableState>,
+    now: &BTreeMap<String, TableState>,
     gone: &[&String],
     named: &BTreeSet<String>,
     table: &str,
     key_columns: &[String],
     key: &str,
 ) -> Option<Arc<Origin>> {
-    let candidates = gone
-        .iter()
-        .map(|t| t.as_str())
-        .chain(
-            before
-                .keys()
-                .map(|t| t.as_str())
-                .filter(|t| named.contains(*t)),
-        )
-        .filter(|t| *t != table);
-    for name in candidates {
-        if let Some(origin) = before
-            .get(name)
+    let candidates = gone.iter().filter_map(|t| before.get(*t)).chain(
+        named
+            .iter()
+            .filter(|t| t.as_str() != table)
+            .filter_map(|t| before.get(t).or_else(|| now.get(t))),
+    );
+    for state in candidates {
+        if let Some(origin) = Some(state)
             .filter(|s| s.key_columns == key_columns)
             .and_then(|s| s.rows.get(key))
         {
@@ -445,8 +444,15 @@ fn inherited(
 /// Whether a script may create, drop, rename or alter a table (its columns, keys or checks),
 /// by [`reach`].
 pub(crate) fn may_change_tables(sql: &str, dialect: crate::Dialect) -> bool {
-    let (reach, _) = reach(sql, dialect);
+    let reach = reach(sql, dialect).reach;
     reach.lists || reach.rekeys || reach.columns || reach.widens
+}
+
+/// Whether a script whose written tables are `written` ([`Scan::written`]; `None`: any it
+/// names) can change the rows of `table`.
+fn writes(written: Option<&str>, table: &str) -> bool {
+    let own = table.rsplit('.').next().unwrap_or(table).to_lowercase();
+    written.is_none_or(|written| written.split(' ').any(|w| w == own))
 }
 
 /// Whether `scan`'s script (of reach `reach`) can change the key columns or the keys of a
@@ -483,6 +489,9 @@ pub struct Scan {
     words: String,
     /// The columns it renames or drops ([`Reach::columns`]), one space between two.
     columns: String,
+    /// The tables whose rows it can change, when it can say ([`Touched::written`]), one space
+    /// between two.
+    written: Option<String>,
 }
 
 impl Scan {
@@ -493,11 +502,16 @@ impl Scan {
         let distinct: rustc_hash::FxHashSet<std::borrow::Cow<'_, str>> = words(script).collect();
         let mut words: Vec<_> = distinct.into_iter().collect();
         words.sort_unstable();
-        let (reach, columns) = reach(script, dialect);
+        let Touched {
+            reach,
+            columns,
+            written,
+        } = reach(script, dialect);
         Scan {
             reach,
             words: words.join(" "),
             columns: columns.join(" "),
+            written: written.map(|w| w.join(" ")),
         }
     }
 
@@ -546,7 +560,7 @@ impl Reach {
 /// is not known to leave tables, triggers and records alone is taken to change them all: a
 /// procedure or a function it calls, dynamic SQL (`DO`, `EXECUTE`), PostgreSQL's `SELECT … INTO
 /// new_table`. Also the columns that ALTER TABLEs rename or drop ([`Reach::columns`]).
-fn reach(script: &str, dialect: crate::Dialect) -> (Reach, Vec<String>) {
+fn reach(script: &str, dialect: crate::Dialect) -> Touched {
     // Words between CREATE/DROP and the kind of object.
     const MODIFIERS: &[&str] = &[
         "or",
@@ -587,6 +601,7 @@ fn reach(script: &str, dialect: crate::Dialect) -> (Reach, Vec<String>) {
     ];
     let mut reach = Reach::default();
     let mut columns = Vec::new();
+    let mut written = Some(Vec::new());
     let statements = crate::sql::split(script, dialect);
     let mut inserts_only = !statements.is_empty();
     for statement in statements {
@@ -608,12 +623,15 @@ fn reach(script: &str, dialect: crate::Dialect) -> (Reach, Vec<String>) {
                 .find(|w| !MODIFIERS.contains(&w.as_str()))
                 .unwrap_or_default()
         };
-        inserts_only &= word(0) == "insert"
+        let plain_insert = word(0) == "insert"
             && !words.iter().any(|w| {
                 ["replace", "conflict", "duplicate"]
                     .iter()
                     .any(|k| w.eq_ignore_ascii_case(k))
             });
+        inserts_only &= plain_insert;
+        // Whether this statement writes rows, apart from the statements before it.
+        let rows_before = std::mem::take(&mut reach.rows);
         match word(0).as_str() {
             "comment" | "grant" | "revoke" | "analyze" | "vacuum" | "reindex" | "set" | "begin"
             | "commit" | "start" | "end" | "savepoint" | "release" | "pragma" | "lock"
@@ -648,7 +666,7 @@ fn reach(script: &str, dialect: crate::Dialect) -> (Reach, Vec<String>) {
                 reach.triggers |= !matches!(object().as_str(), "view" | "sequence" | "type");
             }
             "alter" => match word(1).as_str() {
-                "table" => {
+                "table" => 'table: {
                     let adds_only = has("add")
                         && !words
                             .iter()
@@ -656,12 +674,12 @@ fn reach(script: &str, dialect: crate::Dialect) -> (Reach, Vec<String>) {
                             .any(|w| BEYOND_ADDING.iter().any(|b| w.eq_ignore_ascii_case(b)));
                     if adds_only {
                         reach.widens = true;
-                        continue;
+                        break 'table;
                     }
                     if let Some(column) = column_renamed_or_dropped(&statement.sql, &words) {
                         reach.columns = true;
                         columns.push(column.to_ascii_lowercase());
-                        continue;
+                        break 'table;
                     }
                     reach.rekeys = true;
                     reach.rows = true;
@@ -686,9 +704,84 @@ fn reach(script: &str, dialect: crate::Dialect) -> (Reach, Vec<String>) {
             },
             _ => reach = Reach::everything(),
         }
+        if reach.rows {
+            match (
+                plain_insert,
+                written.as_mut(),
+                insert_target(&statement.sql),
+            ) {
+                (true, Some(written), Some(target)) => written.push(target),
+                _ => written = None,
+            }
+        }
+        reach.rows |= rows_before;
     }
     reach.inserts_only = inserts_only;
-    (reach, columns)
+    Touched {
+        reach,
+        columns,
+        written,
+    }
+}
+
+/// What [`reach`] finds of a script besides its [`Reach`].
+struct Touched {
+    reach: Reach,
+    /// The columns its ALTER TABLEs rename or drop ([`Reach::columns`]), lower-cased.
+    columns: Vec<String>,
+    /// The tables whose rows it can change, by their own names (without schema), lower-cased,
+    /// when it can say: when every statement that writes rows is a plain INSERT into a table
+    /// it names (no upsert, no REPLACE; a foreign key cascades nothing on an insert).
+    written: Option<Vec<String>>,
+}
+
+/// The table a plain `INSERT … INTO <table>` inserts into, by its own name (the last part of
+/// a qualified name, unquoted), lower-cased; `None` without `INTO` among its first words.
+fn insert_target(sql: &str) -> Option<String> {
+    let sql = sql.trim_start();
+    let mut rest = sql;
+    // INSERT, then any of SQLite's OR … and MySQL's modifiers, then INTO.
+    for _ in 0..4 {
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        let (word, after) = rest.split_at(end);
+        rest = after.trim_start();
+        if word.eq_ignore_ascii_case("into") {
+            return last_name_part(rest).map(|name| name.to_lowercase());
+        }
+        if word.is_empty() {
+            return None;
+        }
+    }
+    None
+}
+
+/// The last part of the (possibly qualified, possibly quoted) name `sql` starts with.
+fn last_name_part(sql: &str) -> Option<String> {
+    let mut rest = sql;
+    loop {
+        let (part, after) = match rest.chars().next()? {
+            quote @ ('"' | '`' | '[') => {
+                let close = if quote == '[' { ']' } else { quote };
+                let end = rest[1..].find(close)? + 1;
+                (&rest[1..end], &rest[end + 1..])
+            }
+            _ => {
+                let end = rest
+                    .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+                    .unwrap_or(rest.len());
+                if end == 0 {
+                    return None;
+                }
+                rest.split_at(end)
+            }
+        };
+        match after.strip_prefix('.') {
+            Some(next) => rest = next,
+            None => return Some(part.to_string()),
+        }
+    }
 }
 
 /// The column an `ALTER TABLE` renames or drops, when that is all it does: `… RENAME COLUMN a
@@ -878,7 +971,7 @@ mod tests {
 
     #[test]
     fn only_what_can_change_tables_or_keys_makes_them_read_again() {
-        let of = |sql| reach(sql, crate::Dialect::Postgres).0;
+        let of = |sql| reach(sql, crate::Dialect::Postgres).reach;
         let nothing = Reach::default();
         let rows = Reach {
             rows: true,
@@ -978,18 +1071,40 @@ mod tests {
             }
         );
         assert_eq!(
-            reach("CREATE TABLE t SELECT * FROM u", crate::Dialect::Mysql).0,
+            reach("CREATE TABLE t SELECT * FROM u", crate::Dialect::Mysql).reach,
             lists
         );
-        assert_eq!(
-            reach(
-                "ALTER TABLE t RENAME COLUMN Note TO remark; ALTER TABLE u DROP COLUMN x",
-                crate::Dialect::Mysql
-            ),
-            (columns, vec!["note".to_string(), "x".to_string()])
+        let touched = reach(
+            "ALTER TABLE t RENAME COLUMN Note TO remark; ALTER TABLE u DROP COLUMN x",
+            crate::Dialect::Mysql,
         );
+        assert_eq!(touched.reach, columns);
+        assert_eq!(touched.columns, ["note", "x"]);
+        // The tables whose rows a script can change, when every statement that writes rows is
+        // a plain INSERT.
+        let written = |sql| reach(sql, crate::Dialect::Postgres).written;
         assert_eq!(
-            reach("ALTER TABLE a RENAME b", crate::Dialect::Mysql).0,
+            written(
+                "CREATE TABLE c (id INT PRIMARY KEY); CREATE INDEX i ON t (a);
+                 INSERT INTO c SELECT id FROM t;
+                 insert into app.\"Log\" (a) values (1); INSERT OR IGNORE INTO `q` VALUES (1)"
+            ),
+            Some(vec!["c".to_string(), "log".to_string(), "q".to_string()])
+        );
+        assert_eq!(written("CREATE INDEX i ON t (a)"), Some(vec![]));
+        for sql in [
+            "INSERT INTO c SELECT id FROM t; UPDATE t SET a = 1",
+            "INSERT INTO c VALUES (1) ON CONFLICT (id) DO UPDATE SET a = 2",
+            "INSERT INTO c VALUES (1) ON DUPLICATE KEY UPDATE a = 2",
+            "WITH x AS (DELETE FROM t RETURNING id) INSERT INTO c SELECT id FROM x",
+            "DELETE FROM t",
+            "CREATE TABLE c AS SELECT * FROM t",
+            "INSERT c VALUES (1)",
+        ] {
+            assert_eq!(written(sql), None, "{sql}");
+        }
+        assert_eq!(
+            reach("ALTER TABLE a RENAME b", crate::Dialect::Mysql).reach,
             Reach {
                 lists: true,
                 rekeys: true,
@@ -1003,7 +1118,7 @@ mod tests {
                 "CREATE DEFINER = root@localhost TRIGGER g BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 1",
                 crate::Dialect::Mysql
             )
-            .0
+            .reach
             .triggers
         );
         assert!(of("DROP TABLE t").triggers);

@@ -1086,7 +1086,7 @@ fn mysql_reads_keys_in_the_scripts_own_round_trip() {
 /// the origin each record must end with, table by table. Renaming or dropping a column outside
 /// a table's key needs no reading; renaming a key column does, and leaves each record its
 /// version (keys are values alone); a table made by CREATE TABLE alone is empty; one made `AS
-/// SELECT` is not.
+/// SELECT` is not; rows copied from a table leave it unread.
 const COLUMN_CHANGES: &[(&str, &str, &str)] = &[
     (
         "1",
@@ -1122,6 +1122,25 @@ const COLUMN_CHANGES: &[(&str, &str, &str)] = &[
         "7",
         "ALTER TABLE empty_t DROP COLUMN v",
         "UPDATE users SET email = 'changed' WHERE uid = 1",
+    ),
+    // Rows copied from one table into another: only the one inserted into is read again.
+    (
+        "8",
+        "INSERT INTO copies SELECT uid, email FROM users WHERE uid = 4",
+        "INSERT INTO empty_t VALUES (8)",
+    ),
+    // Records copied into a table of the same key keep their version, the table they come from
+    // read again or not.
+    (
+        "9",
+        "CREATE TABLE users_copy (uid INT PRIMARY KEY, email VARCHAR(64));
+         INSERT INTO users_copy SELECT uid, email FROM users WHERE uid = 2",
+        "INSERT INTO users_copy VALUES (9, 'n')",
+    ),
+    (
+        "10",
+        "INSERT INTO users_copy SELECT uid, email FROM users WHERE uid = 3",
+        "INSERT INTO empty_t VALUES (10)",
     ),
 ];
 
@@ -1166,10 +1185,11 @@ fn follows_records_through_column_changes(target: &str) {
             // Made from a query: its rows are the migration's; it has no primary key.
             (
                 "copies".to_string(),
-                s(&["migration 5", "migration 5", "5"])
+                s(&["migration 5", "migration 5", "migration 8", "5"])
             ),
-            ("empty_t".to_string(), s(&["6"])),
+            ("empty_t".to_string(), s(&["6", "8", "10"])),
             ("users".to_string(), s(&["1", "1", "2", "3", "4"])),
+            ("users_copy".to_string(), s(&["1", "2", "9"])),
         ],
         "{target}"
     );

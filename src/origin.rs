@@ -298,9 +298,13 @@ impl Origins {
                 _ => engine.keys(&table, known).await?,
             };
             // Keys are values alone: a key column renamed leaves every record's key as it was.
+            // (A primary key whose column was dropped is gone, or shorter.)
             let same_key = |s: &&TableState| {
                 s.key_columns == read.order_by
-                    || (renames_only && s.key_columns.len() == read.order_by.len())
+                    || (renames_only
+                        && s.keyed == Some(true)
+                        && read.keyed == Some(true)
+                        && s.key_columns.len() == read.order_by.len())
             };
             // A table with a primary key whose key columns stayed: its records are updated in
             // place, and only a key not seen before costs anything.
@@ -464,9 +468,8 @@ fn rekeys(reach: &Reach, scan: &Scan, state: &TableState) -> bool {
         || (reach.columns
             && (state.keyed != Some(true)
                 || state.key_columns.iter().any(|key| {
-                    scan.columns
-                        .split(' ')
-                        .any(|column| column.eq_ignore_ascii_case(key))
+                    let key = key.to_lowercase();
+                    scan.columns.split(' ').any(|column| column == key)
                 })))
 }
 
@@ -678,7 +681,7 @@ fn reach(script: &str, dialect: crate::Dialect) -> Touched {
                     }
                     if let Some(column) = column_renamed_or_dropped(&statement.sql, &words) {
                         reach.columns = true;
-                        columns.push(column.to_ascii_lowercase());
+                        columns.push(column.to_lowercase());
                         break 'table;
                     }
                     reach.rekeys = true;
@@ -748,7 +751,9 @@ fn insert_target(sql: &str) -> Option<String> {
         let (word, after) = rest.split_at(end);
         rest = after.trim_start();
         if word.eq_ignore_ascii_case("into") {
-            return last_name_part(rest).map(|name| name.to_lowercase());
+            // By its own name, as tables are matched (a name holding a dot, by what follows).
+            return last_name_part(rest)
+                .map(|name| name.rsplit('.').next().unwrap_or(&name).to_lowercase());
         }
         if word.is_empty() {
             return None;
@@ -765,6 +770,10 @@ fn last_name_part(sql: &str) -> Option<String> {
             quote @ ('"' | '`' | '[') => {
                 let close = if quote == '[' { ']' } else { quote };
                 let end = rest[1..].find(close)? + 1;
+                // A quote doubled inside the name: not worth reading further.
+                if quote != '[' && rest[end + 1..].starts_with(close) {
+                    return None;
+                }
                 (&rest[1..end], &rest[end + 1..])
             }
             _ => {
@@ -1092,6 +1101,11 @@ mod tests {
             Some(vec!["c".to_string(), "log".to_string(), "q".to_string()])
         );
         assert_eq!(written("CREATE INDEX i ON t (a)"), Some(vec![]));
+        assert_eq!(
+            written(r#"INSERT INTO "a.B"(x) VALUES (1); INSERT INTO [s].[T] VALUES (1)"#),
+            Some(vec!["b".to_string(), "t".to_string()])
+        );
+        assert_eq!(written("INSERT INTO `a``b` VALUES (1)"), None);
         for sql in [
             "INSERT INTO c SELECT id FROM t; UPDATE t SET a = 1",
             "INSERT INTO c VALUES (1) ON CONFLICT (id) DO UPDATE SET a = 2",

@@ -156,6 +156,8 @@ impl Origins {
     ) -> Result<(), String> {
         let Told { written, mut keys } = told;
         let written = written.as_ref();
+        // Before a listing changes them: a table new after the script is read anyway.
+        let named = self.named(scan);
         if after == After::Testdata
             && self.listed
             && !self.triggers
@@ -166,8 +168,7 @@ impl Origins {
             // Every table it inserts into is one it names, and SQLite reports no row of a
             // table without rowid: each table named must be keyed by its rowid, not only those
             // reported.
-            && self
-                .named(scan)
+            && named
                 .iter()
                 .chain(written.inserted.keys())
                 .all(|table| {
@@ -190,8 +191,6 @@ impl Origins {
             }
             return Ok(());
         }
-        // Before a listing changes them: a table new after the script is read anyway.
-        let named = self.named(scan);
         let (reach, written) = if !self.listed || after == After::Dump {
             (Reach::everything(), None)
         } else {

@@ -653,13 +653,13 @@ async fn apply_reading(
             }
         }
     }
+    let statements = sql::split(&script.sql, failing.dialect);
     if transaction && engine.dialect() == crate::Dialect::Mysql {
         // MySQL commits DDL by itself, so a file runs statement by statement to say what was
         // applied before a failure; a file of one statement has nothing before it, and goes in
         // one round trip with its BEGIN and COMMIT. Whichever of the three fails, the outcome
         // is the one `apply_each` gives: statement 1 of 1 failed, nothing rolled back. The keys
         // following the records will read come back in the same round trip.
-        let statements = sql::split(&script.sql, failing.dialect);
         if let [statement] = statements.as_slice() {
             let head = format!("BEGIN;\n{}", statement.sql);
             let message = match engine.execute_then_keys(&head, planned, "COMMIT").await {
@@ -675,18 +675,18 @@ async fn apply_reading(
             return Err(failure(&failing, script, &statements, 0, message, false));
         }
     }
-    apply_each(engine, script, transaction, failing).await?;
+    apply_each(engine, script, &statements, transaction, failing).await?;
     Ok(HashMap::new())
 }
 
-/// Runs a script statement by statement.
+/// Runs a script statement by statement (`statements`: the script, split).
 async fn apply_each(
     engine: &mut Engine,
     script: &Script,
+    statements: &[sql::Statement],
     transaction: bool,
     failing: Failing<'_>,
 ) -> Result<(), Error> {
-    let statements = sql::split(&script.sql, failing.dialect);
     let failing = Failing {
         transaction,
         ..failing
@@ -695,7 +695,7 @@ async fn apply_each(
         engine
             .execute("BEGIN")
             .await
-            .map_err(|message| failure(&failing, script, &statements, 0, message, false))?;
+            .map_err(|message| failure(&failing, script, statements, 0, message, false))?;
     }
     for (i, statement) in statements.iter().enumerate() {
         if let Err(message) = engine.execute(&statement.sql).await {
@@ -707,7 +707,7 @@ async fn apply_each(
             return Err(failure(
                 &failing,
                 script,
-                &statements,
+                statements,
                 i,
                 message,
                 rolled_back,
@@ -717,7 +717,7 @@ async fn apply_each(
     if transaction {
         engine.execute("COMMIT").await.map_err(|message| {
             let last = statements.len().saturating_sub(1);
-            failure(&failing, script, &statements, last, message, false)
+            failure(&failing, script, statements, last, message, false)
         })?;
     }
     Ok(())

@@ -117,9 +117,12 @@ fn render_with_records(
         .collect();
     let mut body = String::from("[\n");
     let mut small = Vec::with_capacity(dump.rows.len());
-    // One record's compact JSON (for the matrix), and each value's.
+    // One record's compact JSON (for the matrix), and each key column's value.
     let mut compact = String::new();
     let mut values: Vec<Option<String>> = vec![None; dump.columns.len()];
+    let in_key: Vec<bool> = (0..dump.columns.len())
+        .map(|at| key_columns.contains(&Some(at)))
+        .collect();
     for (i, row) in dump.rows.iter().enumerate() {
         let version = origins.get(i).and_then(Option::as_ref).map(Origin::label);
         // What the record holds under `@version` in the end: its origin, unless a column of
@@ -149,7 +152,9 @@ fn render_with_records(
                         held_version = shown.as_str().map(String::from);
                     }
                     let text = json_text(shown);
-                    values[*at] = Some(text.clone());
+                    if in_key[*at] {
+                        values[*at] = Some(text.clone());
+                    }
                     // Nested arrays and objects take lines of their own when pretty.
                     let nested = matches!(shown, Value::Array(a) if !a.is_empty())
                         || matches!(shown, Value::Object(o) if !o.is_empty());

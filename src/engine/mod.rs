@@ -665,24 +665,29 @@ impl Engine {
     /// following records step by step.
     /// `known`: the key columns, when the caller knows the table's schema has not changed.
     pub async fn keys(&mut self, table: &str, known: Option<&[String]>) -> Result<Keys, String> {
-        // SQLite writes the keys as it reads them; the servers' rows go through JSON values.
-        let read = match self {
-            Engine::Sqlite(e) => e.keys(table, known),
-            Engine::Postgres(e, _) => e.keys(table, known).await.map(Keys::of_dump),
-            Engine::Mysql(e) => e.keys(table, known).await.map(Keys::of_dump),
-        };
-        read.map_err(|e| db_message(&e))
+        self.read_keys(table, known, true).await
     }
 
     /// The key columns of a table known to be empty, as [`Self::keys`] would read them, with
     /// no record: a server keeps the key query for the reads to come without running it.
     pub async fn key_columns(&mut self, table: &str) -> Result<Keys, String> {
-        let read = match self {
-            Engine::Sqlite(e) => e.key_columns(table),
-            Engine::Postgres(e, _) => e.key_columns(table).await.map(Keys::of_dump),
-            Engine::Mysql(e) => e.key_columns(table).await.map(Keys::of_dump),
+        self.read_keys(table, None, false).await
+    }
+
+    /// [`Self::keys`], reading the records unless `read` is false.
+    async fn read_keys(
+        &mut self,
+        table: &str,
+        known: Option<&[String]>,
+        read: bool,
+    ) -> Result<Keys, String> {
+        // SQLite writes the keys as it reads them; the servers' rows go through JSON values.
+        let keys = match self {
+            Engine::Sqlite(e) => e.keys(table, known, read),
+            Engine::Postgres(e, _) => e.keys(table, known, read).await.map(Keys::of_dump),
+            Engine::Mysql(e) => e.keys(table, known, read).await.map(Keys::of_dump),
         };
-        read.map_err(|e| db_message(&e))
+        keys.map_err(|e| db_message(&e))
     }
 
     /// The tables, sorted by name, and, when `triggers` asks, whether the database has triggers

@@ -236,22 +236,19 @@ impl MysqlEngine {
         self.dump_with(table, false, true).await
     }
 
-    /// [`Self::keys`] of a table known to be empty: no row is read (the key query is kept).
-    pub async fn key_columns(&mut self, table: &str) -> Result<TableDump, sqlx::Error> {
-        self.dump_with(table, true, false).await
-    }
-
-    /// Only the key columns, in no particular order (see [`super::Engine::keys`]).
+    /// Only the key columns, in no particular order (see [`super::Engine::keys`]); unless
+    /// `read`, no row (a table known to be empty; the key query is kept).
     pub async fn keys(
         &mut self,
         table: &str,
         known: Option<&[String]>,
+        read: bool,
     ) -> Result<TableDump, sqlx::Error> {
-        if let Some(plan) = self.key_plans.get(table, known) {
+        if read && let Some(plan) = self.key_plans.get(table, known) {
             let rows = self.read_rows(plan.sql.clone(), &plan.read).await?;
             return Ok(plan.dump(table, rows));
         }
-        self.dump_with(table, true, true).await
+        self.dump_with(table, true, read).await
     }
 
     /// A table's metadata: for key reads after a step, by queries on that table alone; for

@@ -247,18 +247,15 @@ impl PostgresEngine {
         self.dump_with(name, false, true).await
     }
 
-    /// [`Self::keys`] of a table known to be empty: no row is read (the key query is kept).
-    pub async fn key_columns(&mut self, name: &str) -> Result<TableDump, sqlx::Error> {
-        self.dump_with(name, true, false).await
-    }
-
-    /// Only the key columns, in no particular order (see [`super::Engine::keys`]).
+    /// Only the key columns, in no particular order (see [`super::Engine::keys`]); unless
+    /// `read`, no row (a table known to be empty; the key query is kept).
     pub async fn keys(
         &mut self,
         name: &str,
         known: Option<&[String]>,
+        read: bool,
     ) -> Result<TableDump, sqlx::Error> {
-        if let Some(plan) = self.key_plans.get(name, known) {
+        if read && let Some(plan) = self.key_plans.get(name, known) {
             // As plain text, in one round trip: no statement to prepare for a query that
             // differs table by table.
             let rows: Vec<sqlx::postgres::PgRow> = sqlx::raw_sql(AssertSqlSafe(plan.sql.clone()))
@@ -267,7 +264,7 @@ impl PostgresEngine {
             let rows = json_rows(&rows, plan.columns.len())?;
             return Ok(plan.dump(name, rows));
         }
-        self.dump_with(name, true, true).await
+        self.dump_with(name, true, read).await
     }
 
     /// The whole table, or only its key columns (`keys_only`), reading its rows unless `read`
@@ -332,6 +329,15 @@ impl PostgresEngine {
             .collect()
     }
 
+    /// Table `name` (as [`Self::catalog`] names it), quoted, with its schema.
+    fn qualified(&self, name: &str) -> Result<String, sqlx::Error> {
+        let (schema, table) = self
+            .tables
+            .get(name)
+            .ok_or_else(|| sqlx::Error::Protocol(format!("unknown table {name}")))?;
+        Ok(format!("{}.{}", quote_ident(schema), quote_ident(table)))
+    }
+
     /// Each table in `names`, quoted and qualified, with its columns in table order, their
     /// types and their place in the primary key: one query for all of them.
     async fn columns_of(
@@ -340,13 +346,7 @@ impl PostgresEngine {
     ) -> Result<Vec<(String, Vec<Described>)>, sqlx::Error> {
         let qualified = names
             .iter()
-            .map(|name| {
-                let (schema, table) = self
-                    .tables
-                    .get(*name)
-                    .ok_or_else(|| sqlx::Error::Protocol(format!("unknown table {name}")))?;
-                Ok(format!("{}.{}", quote_ident(schema), quote_ident(table)))
-            })
+            .map(|name| self.qualified(name))
             .collect::<Result<Vec<String>, sqlx::Error>>()?;
         // Each column with its place in the primary key (0: not in it).
         // One table by a query whose plan the server keeps (a key read after a step); several
@@ -433,13 +433,10 @@ impl PostgresEngine {
             .into_iter()
             .filter(|name| !ignore(name))
             .collect();
-        let qualified: Vec<String> = names
+        let qualified = names
             .iter()
-            .map(|name| {
-                let (namespace, table) = &self.tables[name];
-                format!("{}.{}", quote_ident(namespace), quote_ident(table))
-            })
-            .collect();
+            .map(|name| self.qualified(name))
+            .collect::<Result<Vec<String>, sqlx::Error>>()?;
         let mut tables: Vec<Table> = vec![Table::default(); names.len()];
         // Each query's first column is the table's place in `qualified`, from 1.
         const TABLES: &str = "unnest($1::text[]) WITH ORDINALITY AS t(name, ord)";

@@ -54,7 +54,6 @@ impl Held {
         self.handle.as_raw_handle().as_ptr()
     }
 
-    /// Releases the lock and hands the connection back.
     /// `sql` prepared, kept for the next call with the same text; `None` for a text without
     /// a statement.
     fn prepared(&mut self, sql: &str) -> Result<Option<&Prepared>, sqlx::Error> {
@@ -70,6 +69,7 @@ impl Held {
         Ok(self.statements.get(sql))
     }
 
+    /// Releases the lock and hands the connection back.
     fn into_conn(self) -> SqliteConnection {
         let mut this = ManuallyDrop::new(self);
         drop(std::mem::take(&mut this.statements));
@@ -253,23 +253,14 @@ impl SqliteEngine {
     }
 
     pub async fn dump(&mut self, table: &str) -> Result<TableDump, sqlx::Error> {
-        self.dump_with(table, None, false)
+        self.dump_with(table)
     }
 
     /// Each record's key, in no particular order (see [`super::Engine::keys`]), written
     /// straight from SQLite's values as [`super::key_text`] writes them; `known` are the key
-    /// columns when the caller knows them.
-    pub fn keys(&mut self, table: &str, known: Option<&[String]>) -> Result<Keys, sqlx::Error> {
-        self.keys_reading(table, known, true)
-    }
-
-    /// [`Self::keys`] of a table known to be empty: its key columns, and no record read.
-    pub fn key_columns(&mut self, table: &str) -> Result<Keys, sqlx::Error> {
-        self.keys_reading(table, None, false)
-    }
-
-    /// [`Self::keys`], reading the records unless `read` is false.
-    fn keys_reading(
+    /// columns when the caller knows them. Unless `read`, only the key columns (a table known to
+    /// be empty).
+    pub fn keys(
         &mut self,
         table: &str,
         known: Option<&[String]>,
@@ -288,6 +279,11 @@ impl SqliteEngine {
             }
         };
         let select_list: Vec<String> = order_by.iter().map(|c| quote_ident(c)).collect();
+        let mut keys = Keys::new(order_by, keyed);
+        keys.rowid_key = rowid_key;
+        if !read {
+            return Ok(keys);
+        }
         let sql = format!(
             "SELECT {} FROM {}",
             select_list.join(", "),
@@ -298,11 +294,6 @@ impl SqliteEngine {
             .as_mut()
             .expect("the connection is held until close");
         let db = held.db();
-        let mut keys = Keys::new(order_by, keyed);
-        keys.rowid_key = rowid_key;
-        if !read {
-            return Ok(keys);
-        }
         let Some(statement) = held.prepared(&sql)? else {
             return Ok(keys);
         };
@@ -345,33 +336,18 @@ impl SqliteEngine {
         Ok((columns, order_by, pk_types))
     }
 
-    fn dump_with(
-        &mut self,
-        table: &str,
-        known: Option<&[String]>,
-        keys_only: bool,
-    ) -> Result<TableDump, sqlx::Error> {
-        let (columns, order_by, keyed) = match known {
-            Some(key) => (key.to_vec(), key.to_vec(), None),
-            None => {
-                let (columns, order_by, _) = self.dump_with_columns(table)?;
-                // Without a primary key, every column is the key.
-                let keyed = columns != order_by;
-                (columns, order_by, Some(keyed))
-            }
-        };
-        let columns = if keys_only { order_by.clone() } else { columns };
+    /// The whole table, ordered by its key.
+    fn dump_with(&mut self, table: &str) -> Result<TableDump, sqlx::Error> {
+        let (columns, order_by, _) = self.dump_with_columns(table)?;
+        // Without a primary key, every column is the key.
+        let keyed = Some(columns != order_by);
         let select_list: Vec<String> = columns.iter().map(|c| quote_ident(c)).collect();
         let order_list: Vec<String> = order_by.iter().map(|c| quote_ident(c)).collect();
-        let order = if keys_only {
-            String::new()
-        } else {
-            format!(" ORDER BY {}", order_list.join(", "))
-        };
         let sql = format!(
-            "SELECT {} FROM {}{order}",
+            "SELECT {} FROM {} ORDER BY {}",
             select_list.join(", "),
             quote_ident(table),
+            order_list.join(", "),
         );
         let rows = self.rows(&sql, &[])?.rows;
         Ok(TableDump {
@@ -632,7 +608,6 @@ impl SqliteEngine {
     }
 }
 
-/// A text value (a name, a type); other values as JSON text.
 /// A table's columns, key columns and primary key columns' declared types
 /// ([`SqliteEngine::dump_with_columns`]).
 type ColumnsAndKey = (Vec<String>, Vec<String>, Vec<Option<String>>);
@@ -656,6 +631,7 @@ struct Objects {
     without_rowid: std::collections::HashSet<String>,
 }
 
+/// A text value (a name, a type); other values as JSON text.
 fn text(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
@@ -1147,7 +1123,7 @@ break'),
             };
             assert_eq!(expected.len(), dump.rows.len());
             for known in [None, Some(dump.order_by.as_slice())] {
-                let read = engine.keys(table, known).unwrap();
+                let read = engine.keys(table, known, true).unwrap();
                 assert_eq!(
                     sorted(&read),
                     sorted(&expected),
@@ -1156,10 +1132,10 @@ break'),
                 assert_eq!(read.order_by, expected.order_by);
             }
         }
-        let pair = engine.keys("pair", None).unwrap();
+        let pair = engine.keys("pair", None, true).unwrap();
         assert_eq!(pair.keyed, Some(true));
         assert!(pair.iter().any(|k| k == r#"["tab\there",-3]"#));
-        assert_eq!(engine.keys("loose", None).unwrap().keyed, Some(false));
+        assert_eq!(engine.keys("loose", None, true).unwrap().keyed, Some(false));
     }
 
     #[tokio::test]

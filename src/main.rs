@@ -277,7 +277,10 @@ fn plan(dirs: Dirs) -> i32 {
 }
 
 fn bench(command: BenchCommand) -> i32 {
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             return fail(&Error::Usage(format!(
@@ -581,7 +584,10 @@ fn run(args: RunArgs) -> i32 {
         }
     }
     ladder = ladder.require_servers(ladder::servers_required());
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: failed to start the async runtime: {e}");

@@ -235,11 +235,7 @@ impl Origins {
             let Some(state) = self.tables.get(table) else {
                 continue;
             };
-            let changed = (reach.rows && writes(written, table))
-                || rekeys(&reach, scan, state)
-                // A new column joins the key of a table without a primary key.
-                || (reach.widens && state.keyed != Some(true));
-            if changed {
+            if changed(&reach, scan, written, table, state) {
                 reread.insert(table.clone());
             }
         }
@@ -387,6 +383,25 @@ impl Origins {
             .collect()
     }
 
+    /// Whether, after `scan`'s script, [`Self::observe_scanned`] reads nothing but the keys of
+    /// the `planned` tables ([`Self::planned`]) and leaves every table and its key columns as
+    /// they are: the script lists no table, changes no key, and the database has no trigger.
+    /// The next script can then be planned, and run, before this one's keys are looked at,
+    /// provided they are read in its own round trip ([`Engine::reads_keys_inline`]).
+    pub fn settled(&self, scan: &Scan, after: After, planned: &[(String, Vec<String>)]) -> bool {
+        let reach = scan.reach;
+        if !self.listed || after == After::Dump || reach.lists || self.triggers {
+            return false;
+        }
+        let written = scan.written.as_deref();
+        self.named(scan).iter().all(|table| {
+            self.tables.get(table).is_none_or(|state| {
+                !changed(&reach, scan, written, table, state)
+                    || planned.iter().any(|(t, _)| t == table)
+            })
+        })
+    }
+
     /// The known tables a script names: those whose lower-cased name (without its schema) is
     /// one of its words.
     fn named(&self, scan: &Scan) -> BTreeSet<String> {
@@ -449,6 +464,21 @@ fn inherited(
 pub(crate) fn may_change_tables(sql: &str, dialect: crate::Dialect) -> bool {
     let reach = reach(sql, dialect).reach;
     reach.lists || reach.rekeys || reach.columns || reach.widens
+}
+
+/// Whether `scan`'s script (of reach `reach`, writing `written`) can change the records or the
+/// key columns of `table`, now in `state`, that it names.
+fn changed(
+    reach: &Reach,
+    scan: &Scan,
+    written: Option<&str>,
+    table: &str,
+    state: &TableState,
+) -> bool {
+    (reach.rows && writes(written, table))
+        || rekeys(reach, scan, state)
+        // A new column joins the key of a table without a primary key.
+        || (reach.widens && state.keyed != Some(true))
 }
 
 /// Whether a script whose written tables are `written` ([`Scan::written`]; `None`: any it

@@ -202,7 +202,7 @@ pub async fn climb_from(
     let mut queries = Vec::new();
     let mut reached: Option<Version> = None;
     let mut origins = Origins::new();
-    let scans = Scans::start(plan, dialect, at);
+    let mut scripts = Scripts::start(plan, dialect, at);
     let dump_err = |context: String| {
         move |message| Error::Dump {
             context,
@@ -240,25 +240,24 @@ pub async fn climb_from(
             reached: reached.clone(),
             transaction: false,
         };
-        if let Some(script) = step.up_for(dialect) {
-            let scan = scans.next(script);
-            let planned = origins.planned(&scan, After::Migration);
-            let started = Instant::now();
-            let keys = apply_reading(
-                engine,
-                script,
-                !script.no_transaction,
-                fail(Phase::Migration),
-                &planned,
-            )
-            .await?;
-            timing.migration = Some(started.elapsed());
+        if step.up_for(dialect).is_some() {
+            let ran = scripts
+                .run(engine, &origins, fail(Phase::Migration))
+                .await?;
+            timing.migration = Some(ran.took);
             let told = Told {
                 written: None,
-                keys,
+                keys: ran.keys,
             };
             origins
-                .observe_scanned(engine, ignore, &step.version, After::Migration, &scan, told)
+                .observe_scanned(
+                    engine,
+                    ignore,
+                    &step.version,
+                    After::Migration,
+                    &ran.scan,
+                    told,
+                )
                 .await
                 .map_err(dump_err(format!(
                     "follow the records through {}",
@@ -280,26 +279,21 @@ pub async fn climb_from(
                 results,
             });
         }
-        if let Some(script) = step.testdata_for(dialect) {
-            let scan = scans.next(script);
-            let planned = origins.planned(&scan, After::Testdata);
-            let started = Instant::now();
-            // Which rows it writes, where the engine can say (SQLite): following them then
-            // needs no reading.
-            engine.record_rows(true);
-            let applied =
-                apply_reading(engine, script, true, fail(Phase::Testdata), &planned).await;
-            let written = engine.record_rows(false);
-            let keys = applied?;
-            timing.testdata = Some(started.elapsed());
+        if step.testdata_for(dialect).is_some() {
+            let ran = scripts.run(engine, &origins, fail(Phase::Testdata)).await?;
+            timing.testdata = Some(ran.took);
+            let told = Told {
+                written: ran.written,
+                keys: ran.keys,
+            };
             origins
                 .observe_scanned(
                     engine,
                     ignore,
                     &step.version,
                     After::Testdata,
-                    &scan,
-                    Told { written, keys },
+                    &ran.scan,
+                    told,
                 )
                 .await
                 .map_err(dump_err(format!("follow the records of {}", step.version)))?;
@@ -339,27 +333,90 @@ pub async fn climb_from(
     })
 }
 
-/// The scans ([`Scan`]) of the scripts a climb follows the records through, each migration then
-/// its testdata, worked out on another thread while the climb runs them.
-struct Scans {
+/// The scripts a climb runs (each step's migration, then its testdata), in order: their scans
+/// ([`Scan`]), worked out on another thread while the climb runs them, and, on a server, what a
+/// batch of them sent in one round trip did ([`Engine::execute_batch`]).
+struct Scripts<'p> {
+    units: Vec<Unit<'p>>,
+    /// The unit [`Self::run`] runs next.
+    next: usize,
     scans: std::sync::mpsc::Receiver<Scan>,
+    /// The scans received so far, by unit, until the climb takes them.
+    scanned: Vec<Option<Scan>>,
     dialect: crate::Dialect,
+    /// What a batch did of the units after `next`.
+    ready: HashMap<usize, Left>,
+    /// Units that failed in a batch and were rolled back: they run again alone, to say where.
+    alone: std::collections::HashSet<usize>,
     /// The scripts, freed by this thread when the climb is done.
     _scripts: Arc<[String]>,
 }
 
-impl Scans {
-    fn start(plan: &Plan, dialect: crate::Dialect, at: Option<&Version>) -> Scans {
-        // Shared, so that the other thread frees none of them: glibc's allocator locks the
-        // heap of the thread that allocated what another thread frees.
-        let scripts: Arc<[String]> = plan
+struct Unit<'p> {
+    script: &'p Script,
+    after: After,
+    /// Whether it runs in a transaction.
+    transaction: bool,
+    /// Whether check or query files run right after it: a batch ends with it.
+    checked: bool,
+}
+
+/// A script run: the keys read in its own round trip, how long it took, the rows it wrote
+/// (SQLite), and its scan.
+struct Ran {
+    keys: HashMap<String, Keys>,
+    took: Duration,
+    written: Option<crate::engine::Written>,
+    scan: Scan,
+}
+
+/// What a batch left for a unit it ran: done, or, on MySQL, failed at a statement whose
+/// statements before it were applied (those of the units before, committed).
+enum Left {
+    Done(HashMap<String, Keys>, Duration),
+    Failed { statement: usize, message: String },
+}
+
+/// A unit picked for a batch, with the tables whose keys it reads ([`Origins::planned`]).
+type Picked = (usize, Vec<(String, Vec<String>)>);
+
+/// At most this many scripts, or this many bytes of them, go in one round trip.
+const BATCH_PARTS: usize = 200;
+const BATCH_BYTES: usize = 1 << 20;
+
+impl<'p> Scripts<'p> {
+    fn start(plan: &'p Plan, dialect: crate::Dialect, at: Option<&Version>) -> Scripts<'p> {
+        let mut units: Vec<Unit<'p>> = Vec::new();
+        for step in plan
             .steps
             .iter()
             .filter(|step| at.is_none_or(|at| step.version > *at))
-            .flat_map(|step| [step.up_for(dialect), step.testdata_for(dialect)])
-            .flatten()
-            .map(|script| script.sql.clone())
-            .collect();
+        {
+            if let Some(up) = step.up_for(dialect) {
+                units.push(Unit {
+                    script: up,
+                    after: After::Migration,
+                    transaction: !up.no_transaction,
+                    checked: false,
+                });
+            }
+            if (step.checks_for(dialect).is_some() || step.queries_for(dialect).is_some())
+                && let Some(last) = units.last_mut()
+            {
+                last.checked = true;
+            }
+            if let Some(testdata) = step.testdata_for(dialect) {
+                units.push(Unit {
+                    script: testdata,
+                    after: After::Testdata,
+                    transaction: true,
+                    checked: false,
+                });
+            }
+        }
+        // Shared, so that the other thread frees none of them: glibc's allocator locks the
+        // heap of the thread that allocated what another thread frees.
+        let scripts: Arc<[String]> = units.iter().map(|u| u.script.sql.clone()).collect();
         let (send, scans) = std::sync::mpsc::channel();
         let theirs = Arc::clone(&scripts);
         std::thread::spawn(move || {
@@ -370,19 +427,244 @@ impl Scans {
                 }
             }
         });
-        Scans {
+        Scripts {
+            units,
+            next: 0,
             scans,
+            scanned: Vec::new(),
             dialect,
+            ready: HashMap::new(),
+            alone: std::collections::HashSet::new(),
             _scripts: scripts,
         }
     }
 
-    /// The scan of `script`, the next one the climb follows.
-    fn next(&self, script: &Script) -> Scan {
-        // Were the thread gone, the scan is worked out here.
-        self.scans
-            .recv()
-            .unwrap_or_else(|_| Scan::of(&script.sql, self.dialect))
+    /// The scan of unit `i`.
+    fn scan(&mut self, i: usize) -> &Scan {
+        while self.scanned.len() <= i {
+            let n = self.scanned.len();
+            // Were the thread gone, the scan is worked out here.
+            let scan = self
+                .scans
+                .recv()
+                .unwrap_or_else(|_| Scan::of(&self.units[n].script.sql, self.dialect));
+            self.scanned.push(Some(scan));
+        }
+        self.scanned[i]
+            .as_ref()
+            .expect("a unit's scan is taken once, when it has run")
+    }
+
+    /// Whether unit `i` can go in a batch with others.
+    fn batchable(&self, engine: &Engine, i: usize) -> bool {
+        let unit = &self.units[i];
+        // SQLite reads an unclosed `/*` to the end; a server would read the scripts after it
+        // as part of it.
+        engine.batches() && unit.transaction && !unit.script.sql.contains("/*")
+    }
+
+    /// Runs the next script ([`apply_reading`]), or takes what a batch did of it. Where the
+    /// engine allows, it goes in one round trip with the scripts after it, up to one after which
+    /// following the records reads more than the keys of its own round trip
+    /// ([`Origins::settled`]), or before which check files run.
+    async fn run(
+        &mut self,
+        engine: &mut Engine,
+        origins: &Origins,
+        failing: Failing<'_>,
+    ) -> Result<Ran, Error> {
+        let i = self.next;
+        self.next += 1;
+        loop {
+            if let Some(left) = self.ready.remove(&i) {
+                let scan = self.take_scan(i);
+                return match left {
+                    Left::Done(keys, took) => Ok(Ran {
+                        keys,
+                        took,
+                        written: None,
+                        scan,
+                    }),
+                    Left::Failed { statement, message } => {
+                        let script = self.units[i].script;
+                        let statements = sql::split(&script.sql, failing.dialect);
+                        let failing = Failing {
+                            transaction: true,
+                            ..failing
+                        };
+                        Err(failure(
+                            &failing,
+                            script,
+                            &statements,
+                            statement,
+                            message,
+                            false,
+                        ))
+                    }
+                };
+            }
+            let picked = if self.alone.contains(&i) || !self.batchable(engine, i) {
+                Vec::new()
+            } else {
+                self.pick(engine, origins, i)
+            };
+            if picked.len() < 2 {
+                return self.run_alone(engine, origins, i, failing).await;
+            }
+            self.run_batch(engine, picked).await?;
+        }
+    }
+
+    fn take_scan(&mut self, i: usize) -> Scan {
+        self.scan(i);
+        self.scanned[i].take().expect("a unit's scan is taken once")
+    }
+
+    /// The units from `i` on that go in one batch, with the tables each will read the keys of.
+    fn pick(&mut self, engine: &Engine, origins: &Origins, i: usize) -> Vec<Picked> {
+        let mut picked = Vec::new();
+        let mut bytes = 0;
+        for j in i..self.units.len() {
+            bytes += self.units[j].script.sql.len();
+            if j > i
+                && (self.alone.contains(&j) || !self.batchable(engine, j) || bytes > BATCH_BYTES)
+            {
+                break;
+            }
+            let after = self.units[j].after;
+            let scan = self.scan(j);
+            let planned = origins.planned(scan, after);
+            // Only a script after which nothing changes but records, their keys read in its own
+            // round trip, can have others after it before its keys are looked at.
+            let settled =
+                origins.settled(scan, after, &planned) && engine.reads_keys_inline(&planned);
+            picked.push((j, planned));
+            if !settled || self.units[j].checked || picked.len() == BATCH_PARTS {
+                break;
+            }
+        }
+        picked
+    }
+
+    async fn run_alone(
+        &mut self,
+        engine: &mut Engine,
+        origins: &Origins,
+        i: usize,
+        failing: Failing<'_>,
+    ) -> Result<Ran, Error> {
+        let (script, after, transaction) = {
+            let unit = &self.units[i];
+            (unit.script, unit.after, unit.transaction)
+        };
+        let planned = origins.planned(self.scan(i), after);
+        let started = Instant::now();
+        // Which rows testdata writes, where the engine can say (SQLite): following them then
+        // needs no reading.
+        let testdata = after == After::Testdata;
+        if testdata {
+            engine.record_rows(true);
+        }
+        let applied = apply_reading(engine, script, transaction, failing, &planned).await;
+        let written = if testdata {
+            engine.record_rows(false)
+        } else {
+            None
+        };
+        let keys = applied?;
+        Ok(Ran {
+            keys,
+            took: started.elapsed(),
+            written,
+            scan: self.take_scan(i),
+        })
+    }
+
+    /// Runs the `picked` units in one round trip, and leaves what it did of each for
+    /// [`Self::run`].
+    async fn run_batch(&mut self, engine: &mut Engine, picked: Vec<Picked>) -> Result<(), Error> {
+        let mysql = !engine.transactional_ddl();
+        // MySQL says which statement failed by how many results came back before it: its
+        // scripts go as their statements, one by one, as `apply_each` would run them.
+        let mut counts = Vec::with_capacity(picked.len());
+        let parts: Vec<crate::engine::Part<'_>> = picked
+            .iter()
+            .map(|(j, planned)| {
+                let sql = &self.units[*j].script.sql;
+                let head = if mysql {
+                    let statements = sql::split(sql, self.dialect);
+                    counts.push(statements.len());
+                    let mut head = String::from("BEGIN");
+                    for statement in &statements {
+                        head.push_str("\n;\n");
+                        head.push_str(&statement.sql);
+                    }
+                    head
+                } else {
+                    format!("BEGIN;\n{sql}")
+                };
+                crate::engine::Part {
+                    head,
+                    planned,
+                    tail: "COMMIT",
+                }
+            })
+            .collect();
+        let started = Instant::now();
+        let batched = engine
+            .execute_batch(&parts)
+            .await
+            .map_err(|message| Error::Dump {
+                context: "read the results of scripts run together".into(),
+                dialect: self.dialect,
+                message,
+            })?;
+        let mut took = Duration::ZERO;
+        for (n, (keys, time)) in batched.done.into_iter().enumerate() {
+            took += time;
+            self.ready.insert(picked[n].0, Left::Done(keys, time));
+        }
+        if let Some((n, results, message)) = batched.failed {
+            let j = picked[n].0;
+            let statements = counts.get(n).copied().unwrap_or(0);
+            if batched.gave_up {
+                // The connection is gone: the statement after the last result ran too long.
+                self.ready.insert(
+                    j,
+                    Left::Failed {
+                        statement: results.saturating_sub(1),
+                        message,
+                    },
+                );
+            } else if !mysql {
+                // Rolled back: it runs again alone, to say where it fails.
+                let _ = engine.execute("ROLLBACK").await;
+                self.alone.insert(j);
+            } else if results <= statements {
+                // The statement after those whose results came back (the first is BEGIN's)
+                // failed; those before it are applied, DDL being committed.
+                let _ = engine.execute("ROLLBACK").await;
+                self.ready.insert(
+                    j,
+                    Left::Failed {
+                        statement: results.saturating_sub(1),
+                        message,
+                    },
+                );
+            } else {
+                // Every statement ran; reading the keys after them failed: its records are
+                // followed by reading them again.
+                let left = match engine.execute("COMMIT").await {
+                    Ok(()) => Left::Done(HashMap::new(), started.elapsed().saturating_sub(took)),
+                    Err(message) => Left::Failed {
+                        statement: statements.saturating_sub(1),
+                        message,
+                    },
+                };
+                self.ready.insert(j, left);
+            }
+        }
+        Ok(())
     }
 }
 

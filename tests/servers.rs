@@ -1238,3 +1238,239 @@ fn follows_records_of_another_schema_on_postgres() {
         [("app.users".to_string(), labels(&["1", "migration 2", "2"]))]
     );
 }
+
+/// Writes `ladder` (version, migration, testdata) into `root`.
+fn write_ladder(root: &Utf8Path, ladder: &[(&str, &str, &str)]) {
+    for sub in ["migrations", "testdata"] {
+        std::fs::create_dir_all(root.join(sub)).unwrap();
+    }
+    for (version, up, testdata) in ladder {
+        std::fs::write(root.join(format!("migrations/{version}_step.up.sql")), up).unwrap();
+        std::fs::write(root.join(format!("testdata/{version}.sql")), testdata).unwrap();
+    }
+}
+
+/// Climbs `ladder` on `kind`'s server until it fails; returns the error, the tables left and
+/// the rows of `t` (id and v), in id order.
+fn climb_failing(kind: Kind, ladder: &[(&str, &str, &str)]) -> (String, Vec<String>, Vec<String>) {
+    let url = server(kind).expect("checked by the caller");
+    let dir = tempfile::tempdir().unwrap();
+    let root = Utf8Path::from_path(dir.path()).unwrap();
+    write_ladder(root, ladder);
+    let plan = discover(&root.join("migrations"), Some(&root.join("testdata"))).unwrap();
+    runtime().block_on(async {
+        let mut engine = Engine::open(&Target::parse(&url).unwrap()).await.unwrap();
+        let climbed = runner::climb(&mut engine, &plan, &|_| false, &mut |_| {}).await;
+        let tables = engine.tables().await.unwrap();
+        let rows = engine
+            .query("SELECT id, v FROM t ORDER BY id")
+            .await
+            .unwrap()
+            .rows
+            .iter()
+            .map(|row| format!("{} {}", row[0], row[1]))
+            .collect();
+        engine.close().await.unwrap();
+        (climbed.unwrap_err().to_string(), tables, rows)
+    })
+}
+
+/// After its first migration, each script of this ladder only writes records of a table
+/// already followed: they go to the server together, in one round trip, up to the third
+/// migration, which creates a table (and so ends the batch) and fails at its third statement.
+const BATCHED_FAILURE: &[(&str, &str, &str)] = &[
+    (
+        "1",
+        "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20))",
+        "INSERT INTO t VALUES (1, 'a')",
+    ),
+    (
+        "2",
+        "UPDATE t SET v = 'b' WHERE id = 1",
+        "INSERT INTO t VALUES (2, 'c')",
+    ),
+    (
+        "3",
+        "INSERT INTO t VALUES (3, 'd');\nCREATE TABLE made (id INT PRIMARY KEY);\n\
+         INSERT INTO t VALUES (1, 'dup');\nINSERT INTO t VALUES (5, 'f');",
+        "INSERT INTO t VALUES (4, 'g')",
+    ),
+];
+
+/// A script that fails among others sent together is named by file, line and statement, as
+/// alone; the scripts before it stay applied, and of it what the engine keeps: nothing on
+/// PostgreSQL, the statements before the failing one on MySQL (no transactional DDL there, so
+/// statements are counted as their results come back).
+#[test]
+fn failure_among_scripts_sent_together_on_postgres() {
+    if server(Kind::Postgres).is_none() {
+        return;
+    }
+    let (message, tables, rows) = climb_failing(Kind::Postgres, BATCHED_FAILURE);
+    assert!(
+        message.contains("migrations/3_step.up.sql:3: statement 3 of 4 failed on postgres"),
+        "{message}"
+    );
+    assert!(message.contains("the file was rolled back"), "{message}");
+    assert_eq!(tables, ["t"]);
+    assert_eq!(rows, [r#"1 "b""#, r#"2 "c""#]);
+}
+
+#[test]
+fn failure_among_scripts_sent_together_on_mysql() {
+    if server(Kind::Mysql).is_none() {
+        return;
+    }
+    let (message, tables, rows) = climb_failing(Kind::Mysql, BATCHED_FAILURE);
+    assert!(
+        message.contains("migrations/3_step.up.sql:3: statement 3 of 4 failed on mysql"),
+        "{message}"
+    );
+    assert!(
+        message.contains("statements 1-2 of the file had already been applied"),
+        "{message}"
+    );
+    // Its first two statements: the CREATE TABLE committed itself and the INSERT before it.
+    assert_eq!(tables, ["made", "t"]);
+    assert_eq!(rows, [r#"1 "b""#, r#"2 "c""#, r#"3 "d""#]);
+}
+
+/// PostgreSQL parses all the scripts sent together before it runs any: a syntax error in the
+/// last one fails them all, and each then runs alone until the one at fault, which is named.
+#[test]
+fn syntax_error_among_scripts_sent_together_on_postgres() {
+    if server(Kind::Postgres).is_none() {
+        return;
+    }
+    let ladder = [
+        BATCHED_FAILURE[0],
+        BATCHED_FAILURE[1],
+        (
+            "3",
+            "UPDATE t SET v = 'h' WHERE id = 2",
+            "INSERT INTO t VALUES (4, 'g'",
+        ),
+    ];
+    let (message, tables, rows) = climb_failing(Kind::Postgres, &ladder);
+    assert!(
+        message.contains("testdata/3.sql:1: statement 1 of 1 failed on postgres"),
+        "{message}"
+    );
+    assert!(message.contains("syntax error"), "{message}");
+    assert_eq!(tables, ["t"]);
+    assert_eq!(rows, [r#"1 "b""#, r#"2 "h""#]);
+}
+
+/// Scripts sent together in one round trip: each part's key queries are told apart from the
+/// script's own results and the marks between parts; the batch stops at the part that fails,
+/// saying how many results of its statements came back.
+fn batch_runs_parts_in_order(kind: Kind) {
+    let Some(url) = server(kind) else {
+        return;
+    };
+    let batched = runtime().block_on(async {
+        let mut engine = Engine::open(&Target::parse(&url).unwrap()).await.unwrap();
+        let batched = async {
+            engine
+                .execute("CREATE TABLE t (id INT PRIMARY KEY, v TEXT)")
+                .await?;
+            engine.tables().await?;
+            engine.keys("t", None).await?;
+            let planned = [("t".to_string(), vec!["id".to_string()])];
+            let part = |head: &str| ladder::engine::Part {
+                head: format!("BEGIN;\n{head}"),
+                planned: &planned,
+                tail: "COMMIT",
+            };
+            let parts = [
+                part("INSERT INTO t VALUES (1, 'x');\nSELECT 7"),
+                part("INSERT INTO t VALUES (2, 'y')"),
+                part("INSERT INTO t VALUES (3, 'z');\nINSERT INTO t VALUES (1, 'dup')"),
+                part("INSERT INTO t VALUES (4, 'w')"),
+            ];
+            let batched = engine.execute_batch(&parts).await?;
+            let _ = engine.execute("ROLLBACK").await;
+            let left = engine.query("SELECT id FROM t ORDER BY id").await?;
+            Ok::<_, String>((batched, left.rows.len()))
+        }
+        .await;
+        engine.close().await.unwrap();
+        batched.unwrap()
+    });
+    let (batched, rows) = batched;
+    let keys: Vec<Vec<String>> = batched
+        .done
+        .iter()
+        .map(|(keys, _)| {
+            let mut keys: Vec<String> = keys["t"].iter().map(String::from).collect();
+            keys.sort();
+            keys
+        })
+        .collect();
+    assert_eq!(keys, [vec!["[1]"], vec!["[1]", "[2]"]]);
+    let (part, results, message) = batched.failed.expect("the third part fails");
+    assert_eq!(part, 2);
+    // BEGIN's and the first INSERT's.
+    assert_eq!(results, 2);
+    assert!(message.to_lowercase().contains("dup"), "{message}");
+    assert!(!batched.gave_up);
+    // The two parts before it, and nothing after it.
+    assert_eq!(rows, 2);
+}
+
+#[test]
+fn postgres_batch_runs_parts_in_order() {
+    batch_runs_parts_in_order(Kind::Postgres);
+}
+
+#[test]
+fn mysql_batch_runs_parts_in_order() {
+    batch_runs_parts_in_order(Kind::Mysql);
+}
+
+/// A statement that runs past `--statement-timeout` among scripts sent together fails naming
+/// its file, long before it would have ended; those before it stay applied.
+fn statement_timeout_among_scripts_sent_together(kind: Kind) {
+    let Some(url) = server(kind) else { return };
+    let sleep = match kind {
+        Kind::Postgres => "SELECT pg_sleep(60)",
+        Kind::Mysql => "SELECT SLEEP(60)",
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let root = Utf8Path::from_path(dir.path()).unwrap();
+    write_ladder(
+        root,
+        &[
+            BATCHED_FAILURE[0],
+            ("2", "UPDATE t SET v = 'b' WHERE id = 1", sleep),
+        ],
+    );
+    let started = Instant::now();
+    let output = Command::new(env!("CARGO_BIN_EXE_ladder"))
+        .args(["run", "--db", &url, "--statement-timeout", "1s"])
+        .current_dir(root)
+        .env_remove("CI")
+        .output()
+        .unwrap();
+    let text = render(&output);
+    // The statement sleeps for 60 s; a generous bound that only a hang would break.
+    assert!(started.elapsed() < Duration::from_secs(30), "{text}");
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    let dialect = kind.dialect();
+    assert!(
+        text.contains(&format!(
+            "testdata/2.sql:1: statement 1 of 1 failed on {dialect}: timed out after 1s"
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn statement_timeout_among_scripts_sent_together_on_postgres() {
+    statement_timeout_among_scripts_sent_together(Kind::Postgres);
+}
+
+#[test]
+fn statement_timeout_among_scripts_sent_together_on_mysql() {
+    statement_timeout_among_scripts_sent_together(Kind::Mysql);
+}

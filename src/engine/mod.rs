@@ -1,5 +1,6 @@
 //! Engines: where a ladder runs. The runner sees one small interface; each database has a file.
 
+mod batch;
 mod docker;
 mod mysql;
 mod postgres;
@@ -16,6 +17,7 @@ use crate::dialect::Dialect;
 use crate::error::Error;
 use crate::schema::Schema;
 
+pub use batch::{Part, PartDone, PartFailed, Stop};
 pub use docker::DockerSpec;
 pub use mysql::MysqlEngine;
 pub use postgres::PostgresEngine;
@@ -393,6 +395,15 @@ impl<R: Clone> KeyPlans<R> {
             .unwrap_or_default()
     }
 
+    /// Whether the plan of every `planned` table is kept ([`Self::all`] gives them all).
+    pub fn has_all(&self, planned: &[(String, Vec<String>)]) -> bool {
+        planned.iter().all(|(table, known)| {
+            self.0
+                .get(table)
+                .is_some_and(|plan| plan.order_by == *known)
+        })
+    }
+
     pub fn keep(&mut self, table: &str, plan: KeyPlan<R>) {
         self.0.insert(table.to_string(), plan);
     }
@@ -448,6 +459,18 @@ pub struct QueryResult {
 /// A query without its trailing `;`, so that it can be wrapped.
 pub(crate) fn bare_query(sql: &str) -> &str {
     sql.trim().trim_end_matches(';').trim_end()
+}
+
+/// What [`Engine::execute_batch`] did.
+#[derive(Debug)]
+pub struct Batched {
+    /// Each part that ran to its end, in order: the keys read after it, and how long it took.
+    pub done: Vec<(HashMap<String, Keys>, Duration)>,
+    /// The part that failed, how many results of its statements came back before the error,
+    /// and the error.
+    pub failed: Option<(usize, usize, String)>,
+    /// Whether the limit ran out and the connection was given up: what failed cannot run again.
+    pub gave_up: bool,
 }
 
 /// A connection to a scratch database that ladder created and will drop.
@@ -589,6 +612,71 @@ impl Engine {
             .into_iter()
             .map(|dump| (dump.name.clone(), Keys::of_dump(dump)))
             .collect())
+    }
+
+    /// Whether scripts can go to the database several in one round trip
+    /// ([`Self::execute_batch`]): on the servers.
+    pub fn batches(&self) -> bool {
+        !matches!(self, Engine::Sqlite(_))
+    }
+
+    /// Whether [`Self::execute_then_keys`] and [`Self::execute_batch`] read the keys of every
+    /// `planned` table in the script's own round trip.
+    pub fn reads_keys_inline(&self, planned: &[(String, Vec<String>)]) -> bool {
+        planned.is_empty()
+            || match self {
+                Engine::Sqlite(_) => false,
+                Engine::Postgres(e, _) => e.keeps_key_plans(planned),
+                Engine::Mysql(e) => e.keeps_key_plans(planned),
+            }
+    }
+
+    /// Runs the `parts` in one round trip, each in its own transaction, and stops at the first
+    /// that fails (servers only, see [`Self::batches`]): for each part that ran to its end, the
+    /// keys of its `planned` tables and how long it took; then, if one failed, which, how many
+    /// of its statements' results came back before the error (its BEGIN's included: on MySQL,
+    /// which of its statements failed) and the error. With `--statement-timeout`, no result
+    /// may take longer to come than the limit (and the server's grace): the connection is then
+    /// given up ([`Batched::gave_up`]). An `Err` is a batch whose results could not be read.
+    pub async fn execute_batch(&mut self, parts: &[Part<'_>]) -> Result<Batched, String> {
+        let limit = self.statement_timeout();
+        let (done, failed) = match self {
+            Engine::Sqlite(_) => {
+                return Err("SQLite runs scripts one at a time".to_string());
+            }
+            Engine::Postgres(e, _) => e.execute_batch(parts, limit, CLIENT_GRACE).await,
+            Engine::Mysql(e) => e.execute_batch(parts, limit, CLIENT_GRACE).await,
+        }
+        .map_err(|e| db_message(&e))?;
+        let mut gave_up = false;
+        let failed = failed.map(|f| {
+            let message = match (f.stop, limit) {
+                (batch::Stop::Error { error, slow: true }, Some(limit)) => {
+                    timed_out(limit, &db_message(&error))
+                }
+                (batch::Stop::Error { error, .. }, _) => db_message(&error),
+                (_, limit) => {
+                    gave_up = true;
+                    self.gave_up(limit.unwrap_or_default())
+                }
+            };
+            (f.part, f.results, message)
+        });
+        Ok(Batched {
+            done: done
+                .into_iter()
+                .map(|part| {
+                    let keys = part
+                        .keys
+                        .into_iter()
+                        .map(|dump| (dump.name.clone(), Keys::of_dump(dump)))
+                        .collect();
+                    (keys, part.took)
+                })
+                .collect(),
+            failed,
+            gave_up,
+        })
     }
 
     /// The client-side clock ran out: the connection is mid-statement, so it is given up

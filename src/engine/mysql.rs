@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::batch::{self, Part, PartDone, PartFailed};
 use super::docker::Container;
 use super::{
     KeyPlan, KeyPlans, QueryResult, TableDump, connect_error, key_dumps, scratch_name,
@@ -222,14 +223,75 @@ impl MysqlEngine {
         })
     }
 
-    pub async fn tables(&mut self) -> Result<Vec<String>, sqlx::Error> {
-        sqlx::query_scalar(
-            "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES \
-             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' \
-             ORDER BY CAST(TABLE_NAME AS BINARY)",
+    /// Whether the key query of every `planned` table is kept.
+    pub fn keeps_key_plans(&self, planned: &[(String, Vec<String>)]) -> bool {
+        self.key_plans.has_all(planned)
+    }
+
+    /// Runs the `parts` in one round trip ([`super::batch`]); stops at the first that fails.
+    pub async fn execute_batch(
+        &mut self,
+        parts: &[Part<'_>],
+        limit: Option<Duration>,
+        grace: Duration,
+    ) -> Result<(Vec<PartDone>, Option<PartFailed>), sqlx::Error> {
+        if parts
+            .iter()
+            .any(|p| crate::origin::may_change_tables(&p.head, crate::Dialect::Mysql))
+        {
+            self.meta = None;
+        }
+        let plans: Vec<_> = parts
+            .iter()
+            .map(|p| self.key_plans.all(p.planned))
+            .collect();
+        let mark = batch::mark();
+        let text = batch::text(
+            parts,
+            &plans,
+            &mark,
+            "CAST(UNIX_TIMESTAMP(SYSDATE(6)) AS CHAR)",
+        );
+        let (results, stop) = batch::collect(
+            sqlx::raw_sql(AssertSqlSafe(text)).fetch_many(self.conn()?),
+            limit,
+            grace,
         )
-        .fetch_all(self.conn()?)
-        .await
+        .await;
+        let tails: Vec<&str> = parts.iter().map(|p| p.tail).collect();
+        batch::read(
+            &results,
+            stop,
+            plans,
+            &tails,
+            |row: &MySqlRow| {
+                let first: String = row.try_get(0).ok()?;
+                if first != mark {
+                    return None;
+                }
+                row.try_get::<String, _>(1).ok()?.parse().ok()
+            },
+            |rows, plan| {
+                rows.into_iter()
+                    .map(|row| row_values(row, &plan.read))
+                    .collect()
+            },
+        )
+    }
+
+    pub async fn tables(&mut self) -> Result<Vec<String>, sqlx::Error> {
+        // SHOW reads the database's own folder: a third faster than information_schema on
+        // MariaDB, which a climb lists after each script that creates a table.
+        let rows: Vec<MySqlRow> = sqlx::raw_sql("SHOW FULL TABLES WHERE Table_type = 'BASE TABLE'")
+            .fetch_all(self.conn()?)
+            .await?;
+        let mut names = rows
+            .iter()
+            .map(|row| row.try_get::<String, _>(0))
+            .collect::<Result<Vec<String>, _>>()?;
+        // Byte order, as a binary collation sorts.
+        names.sort();
+        Ok(names)
     }
 
     pub async fn dump(&mut self, table: &str) -> Result<TableDump, sqlx::Error> {

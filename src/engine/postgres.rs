@@ -9,6 +9,7 @@ use serde_json::Value;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
 
+use super::batch::{self, Part, PartDone, PartFailed};
 use super::docker::Container;
 use super::{
     KeyPlan, KeyPlans, QueryResult, TableDump, connect_error, key_dumps, last_rows, quote_ident,
@@ -184,6 +185,53 @@ impl PostgresEngine {
         key_dumps(&results, plans, tail, |rows, plan| {
             json_rows(rows, plan.columns.len())
         })
+    }
+
+    /// Whether the key query of every `planned` table is kept.
+    pub fn keeps_key_plans(&self, planned: &[(String, Vec<String>)]) -> bool {
+        self.key_plans.has_all(planned)
+    }
+
+    /// Runs the `parts` in one round trip ([`super::batch`]); stops at the first that fails.
+    pub async fn execute_batch(
+        &mut self,
+        parts: &[Part<'_>],
+        limit: Option<Duration>,
+        grace: Duration,
+    ) -> Result<(Vec<PartDone>, Option<PartFailed>), sqlx::Error> {
+        use sqlx::Row;
+        let plans: Vec<_> = parts
+            .iter()
+            .map(|p| self.key_plans.all(p.planned))
+            .collect();
+        let mark = batch::mark();
+        let text = batch::text(
+            parts,
+            &plans,
+            &mark,
+            "(extract(epoch FROM clock_timestamp()))::text",
+        );
+        let (results, stop) = batch::collect(
+            sqlx::raw_sql(AssertSqlSafe(text)).fetch_many(self.conn()?),
+            limit,
+            grace,
+        )
+        .await;
+        let tails: Vec<&str> = parts.iter().map(|p| p.tail).collect();
+        batch::read(
+            &results,
+            stop,
+            plans,
+            &tails,
+            |row: &sqlx::postgres::PgRow| {
+                let first: String = row.try_get(0).ok()?;
+                if first != mark {
+                    return None;
+                }
+                row.try_get::<String, _>(1).ok()?.parse().ok()
+            },
+            |rows, plan| json_rows(rows, plan.columns.len()),
+        )
     }
 
     /// Runs `COPY … FROM stdin` with `data` (text format rows) through the COPY protocol.

@@ -735,11 +735,13 @@ impl Engine {
         each!(self, e => e.dump(table).await.map_err(|e| db_message(&e)))
     }
 
-    /// [`Self::dump`] of each of `tables`, in order: on PostgreSQL in two round trips for all
-    /// of them.
+    /// [`Self::dump`] of each of `tables`, in order: on a server in one or two round trips for
+    /// all of them.
     pub async fn dump_all(&mut self, tables: &[String]) -> Result<Vec<TableDump>, String> {
-        if let Engine::Postgres(e, _) = self {
-            return e.dump_all(tables).await.map_err(|e| db_message(&e));
+        match self {
+            Engine::Postgres(e, _) => return e.dump_all(tables).await.map_err(|e| db_message(&e)),
+            Engine::Mysql(e) => return e.dump_all(tables).await.map_err(|e| db_message(&e)),
+            Engine::Sqlite(_) => {}
         }
         let mut dumps = Vec::with_capacity(tables.len());
         for table in tables {

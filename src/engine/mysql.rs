@@ -416,6 +416,55 @@ impl MysqlEngine {
         keys_only: bool,
         read: bool,
     ) -> Result<TableDump, sqlx::Error> {
+        let (sql, kinds, dump) = self.dump_query(table, keys_only).await?;
+        let rows = if read {
+            self.read_rows(sql, &kinds).await?
+        } else {
+            Vec::new()
+        };
+        Ok(TableDump { rows, ..dump })
+    }
+
+    /// Every table of `tables`, whole: their queries in one round trip.
+    pub async fn dump_all(&mut self, tables: &[String]) -> Result<Vec<TableDump>, sqlx::Error> {
+        if tables.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut queries = Vec::with_capacity(tables.len());
+        let mut dumps = Vec::with_capacity(tables.len());
+        for table in tables {
+            let (sql, kinds, dump) = self.dump_query(table, false).await?;
+            queries.push(sql);
+            dumps.push((kinds, dump));
+        }
+        // As plain text, as `read_rows` runs one.
+        let results: Vec<Either<MySqlQueryResult, MySqlRow>> =
+            sqlx::raw_sql(AssertSqlSafe(queries.join(";\n")))
+                .fetch_many(self.conn()?)
+                .try_collect()
+                .await?;
+        let rows = super::last_rows(&results, dumps.len(), 0)
+            .ok_or_else(|| sqlx::Error::Protocol("the table dumps returned no result".into()))?;
+        dumps
+            .into_iter()
+            .zip(rows)
+            .map(|((kinds, dump), rows)| {
+                let rows = rows
+                    .into_iter()
+                    .map(|row| row_values(row, &kinds))
+                    .collect::<Result<_, _>>()?;
+                Ok(TableDump { rows, ..dump })
+            })
+            .collect()
+    }
+
+    /// A table's dump query (only its key columns, unordered, when `keys_only`; then kept as
+    /// its key query), how to read each column, and the dump without its rows.
+    async fn dump_query(
+        &mut self,
+        table: &str,
+        keys_only: bool,
+    ) -> Result<(String, Vec<Kind>, TableDump), sqlx::Error> {
         let TableMeta {
             columns,
             primary_key: pk,
@@ -478,18 +527,14 @@ impl MysqlEngine {
             };
             self.key_plans.keep(table, plan);
         }
-        let rows = if read {
-            self.read_rows(sql, &kinds).await?
-        } else {
-            Vec::new()
-        };
-        Ok(TableDump {
+        let dump = TableDump {
             name: table.to_string(),
             columns: columns.into_iter().map(|(n, _)| n).collect(),
             order_by,
-            rows,
+            rows: Vec::new(),
             keyed: Some(keyed),
-        })
+        };
+        Ok((sql, kinds, dump))
     }
 
     /// Runs a dump's query and renders each value by its column's kind.

@@ -455,10 +455,7 @@ impl PostgresEngine {
                 rows: Vec::new(),
             });
         }
-        let select: Vec<String> = columns
-            .iter()
-            .map(|(n, t)| format!("to_jsonb({})::text", value_expr(n, t)))
-            .collect();
+        let select: Vec<String> = columns.iter().map(|(n, t)| json_expr(n, t)).collect();
         let wrapped = format!("SELECT {} FROM ({bare}\n) AS q", select.join(", "));
         let rows: Vec<sqlx::postgres::PgRow> = sqlx::query(AssertSqlSafe(wrapped))
             .fetch_all(self.conn()?)
@@ -724,6 +721,16 @@ fn default_of(expr: &str, owns_sequence: bool) -> Option<String> {
     }
 }
 
+/// A column's value as JSON text. An integer's is its decimal text, which the server writes
+/// without the cost of `to_jsonb` (a third of a key read's time); cast as a call, so that the
+/// result is not named after the column, which an ORDER BY of that name would then sort as text.
+fn json_expr(column: &str, type_name: &str) -> String {
+    match type_name {
+        "int2" | "int4" | "int8" => format!("text({})", quote_ident(column)),
+        _ => format!("to_jsonb({})::text", value_expr(column, type_name)),
+    }
+}
+
 /// How a column's value becomes JSON: exact numerics as text (JSON numbers would round them),
 /// bytes as `x'…'` like on every engine; the rest as `to_jsonb` renders them.
 fn value_expr(column: &str, type_name: &str) -> String {
@@ -785,7 +792,7 @@ fn dump_query(
         .collect();
     let select: Vec<String> = columns
         .iter()
-        .map(|c| format!("to_jsonb({})::text", value_expr(&c.name, &c.type_name)))
+        .map(|c| json_expr(&c.name, &c.type_name))
         .collect();
     let select_list = if select.is_empty() {
         "NULL".to_string()

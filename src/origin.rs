@@ -200,11 +200,30 @@ impl Origins {
         let mut before: BTreeMap<String, TableState> = BTreeMap::new();
         let mut reread: BTreeSet<String> = BTreeSet::new();
         if reach.lists {
+            // A script that only creates tables adds them to those known, where the engine
+            // knows where they go; otherwise the tables are listed.
+            let created = scan
+                .created
+                .as_deref()
+                .filter(|_| self.listed && after != After::Dump && !reach.triggers);
+            let created: Option<Vec<String>> = match created {
+                Some(created) => {
+                    let created: Vec<String> = created.split(' ').map(String::from).collect();
+                    engine.created(&created).then_some(created)
+                }
+                None => None,
+            };
+            let mut tables = match created {
+                Some(created) => self.tables.keys().cloned().chain(created).collect(),
+                None => {
+                    let (tables, triggers) = engine.catalog(reach.triggers).await?;
+                    if let Some(triggers) = triggers {
+                        self.triggers = triggers;
+                    }
+                    tables
+                }
+            };
             self.listed = true;
-            let (mut tables, triggers) = engine.catalog(reach.triggers).await?;
-            if let Some(triggers) = triggers {
-                self.triggers = triggers;
-            }
             tables.retain(|t| !ignore(t));
             let now: BTreeSet<String> = tables.into_iter().collect();
             self.by_word.clear();
@@ -524,6 +543,9 @@ pub struct Scan {
     /// The tables whose rows it can change, when it can say ([`Touched::written`]), one space
     /// between two.
     written: Option<String>,
+    /// The tables it creates, when those are all it can add to or take from the list of tables
+    /// ([`Touched::created`]), one space between two.
+    created: Option<String>,
 }
 
 impl Scan {
@@ -538,12 +560,14 @@ impl Scan {
             reach,
             columns,
             written,
+            created,
         } = reach(script, dialect);
         Scan {
             reach,
             words: words.join(" "),
             columns: columns.join(" "),
             written: written.map(|w| w.join(" ")),
+            created: created.map(|c| c.join(" ")),
         }
     }
 
@@ -634,6 +658,7 @@ fn reach(script: &str, dialect: crate::Dialect) -> Touched {
     let mut reach = Reach::default();
     let mut columns = Vec::new();
     let mut written = Some(Vec::new());
+    let mut created = Some(Vec::new());
     let statements = crate::sql::split(script, dialect);
     let mut inserts_only = !statements.is_empty();
     for statement in statements {
@@ -662,8 +687,10 @@ fn reach(script: &str, dialect: crate::Dialect) -> Touched {
                     .any(|k| w.eq_ignore_ascii_case(k))
             });
         inserts_only &= plain_insert;
-        // Whether this statement writes rows, apart from the statements before it.
+        // Whether this statement writes rows, or lists tables, apart from the statements
+        // before it.
         let rows_before = std::mem::take(&mut reach.rows);
+        let lists_before = std::mem::take(&mut reach.lists);
         match word(0).as_str() {
             "comment" | "grant" | "revoke" | "analyze" | "vacuum" | "reindex" | "set" | "begin"
             | "commit" | "start" | "end" | "savepoint" | "release" | "pragma" | "lock"
@@ -747,12 +774,20 @@ fn reach(script: &str, dialect: crate::Dialect) -> Touched {
             }
         }
         reach.rows |= rows_before;
+        if reach.lists {
+            match (created.as_mut(), created_table(&statement.sql)) {
+                (Some(created), Some(table)) if !reach.triggers => created.push(table.to_string()),
+                _ => created = None,
+            }
+        }
+        reach.lists |= lists_before;
     }
     reach.inserts_only = inserts_only;
     Touched {
         reach,
         columns,
         written,
+        created,
     }
 }
 
@@ -765,6 +800,35 @@ struct Touched {
     /// when it can say: when every statement that writes rows is a plain INSERT into a table
     /// it names (no upsert, no REPLACE; a foreign key cascades nothing on an insert).
     written: Option<Vec<String>>,
+    /// The tables it creates, when every statement that can change which tables exist is a
+    /// plain `CREATE TABLE <name> (` of an unquoted, unqualified, lower-case name (which every
+    /// engine lists as written, in the current schema): the tables after it are those before
+    /// and these.
+    created: Option<Vec<String>>,
+}
+
+/// The table a plain `CREATE TABLE <name> (` creates ([`Touched::created`]).
+fn created_table(sql: &str) -> Option<&str> {
+    let mut rest = sql.trim_start();
+    for keyword in ["create", "table"] {
+        let word = rest.get(..keyword.len())?;
+        if !word.eq_ignore_ascii_case(keyword) {
+            return None;
+        }
+        rest = &rest[keyword.len()..];
+        let trimmed = rest.trim_start();
+        if trimmed.len() == rest.len() {
+            return None;
+        }
+        rest = trimmed;
+    }
+    let end = rest
+        .find(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
+        .unwrap_or(rest.len());
+    let (name, after) = rest.split_at(end);
+    let plain = name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && after.trim_start().starts_with('(');
+    plain.then_some(name)
 }
 
 /// The table a plain `INSERT … INTO <table>` inserts into, by its own name (the last part of
@@ -1135,6 +1199,36 @@ mod tests {
             Some(vec!["b".to_string(), "t".to_string()])
         );
         assert_eq!(written("INSERT INTO `a``b` VALUES (1)"), None);
+        // The tables a script creates, when that is all it changes of which tables exist.
+        let created = |sql| reach(sql, crate::Dialect::Postgres).created;
+        assert_eq!(
+            created(
+                "CREATE TABLE t_1 (id INT PRIMARY KEY);\ncreate  table\n_u(a INT);
+                 CREATE INDEX i ON t_1 (id); INSERT INTO t_1 VALUES (1); ALTER TABLE _u ADD b INT"
+            ),
+            Some(vec!["t_1".to_string(), "_u".to_string()])
+        );
+        assert_eq!(created("INSERT INTO t VALUES (1)"), Some(vec![]));
+        for sql in [
+            // Quoted, qualified, not lower-case, not plain: the engine may list it otherwise.
+            "CREATE TABLE \"T\" (id INT)",
+            "CREATE TABLE app.t (id INT)",
+            "CREATE TABLE Users (id INT)",
+            "CREATE TABLE IF NOT EXISTS t (id INT)",
+            "CREATE TEMP TABLE t (id INT)",
+            "CREATE TABLE p1 PARTITION OF p FOR VALUES IN (1)",
+            "CREATE TABLE t AS SELECT 1 AS id",
+            "CREATE TABLE t LIKE u",
+            "CREATE VIEW v AS SELECT 1",
+            // Something else changes which tables exist.
+            "CREATE TABLE t (id INT); DROP TABLE u",
+            "CREATE TABLE t (id INT); ALTER TABLE u RENAME TO w",
+            "CREATE TABLE t (id INT); DO $$ BEGIN NULL; END $$",
+            "CREATE TABLE t (id INT); CREATE TRIGGER tr AFTER INSERT ON t \
+             FOR EACH ROW EXECUTE FUNCTION f()",
+        ] {
+            assert_eq!(created(sql), None, "{sql}");
+        }
         for sql in [
             "INSERT INTO c SELECT id FROM t; UPDATE t SET a = 1",
             "INSERT INTO c VALUES (1) ON CONFLICT (id) DO UPDATE SET a = 2",

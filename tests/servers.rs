@@ -1474,3 +1474,35 @@ fn statement_timeout_among_scripts_sent_together_on_postgres() {
 fn statement_timeout_among_scripts_sent_together_on_mysql() {
     statement_timeout_among_scripts_sent_together(Kind::Mysql);
 }
+
+/// A table created without a schema goes where `search_path` says at that moment: PostgreSQL
+/// takes a script's new tables without listing them again only while it knows where that is.
+#[test]
+fn created_tables_are_placed_only_while_the_schema_is_known_on_postgres() {
+    let Some(url) = server(Kind::Postgres) else {
+        return;
+    };
+    let placed = runtime().block_on(async {
+        let mut engine = Engine::open(&Target::parse(&url).unwrap()).await.unwrap();
+        let placed = async {
+            let mut placed = vec![engine.created(&["before".to_string()])];
+            engine
+                .execute("CREATE SCHEMA app; CREATE TABLE t (id INT)")
+                .await?;
+            engine.tables().await?;
+            engine.execute("CREATE TABLE u (id INT)").await?;
+            placed.push(engine.created(&["u".to_string()]));
+            // Found where it was placed.
+            engine.keys("u", None).await?;
+            engine.execute("SET search_path TO app, public").await?;
+            placed.push(engine.created(&["w".to_string()]));
+            engine.tables().await?;
+            placed.push(engine.created(&["w".to_string()]));
+            Ok::<_, String>(placed)
+        }
+        .await;
+        engine.close().await.unwrap();
+        placed.unwrap()
+    });
+    assert_eq!(placed, [false, true, false, true]);
+}

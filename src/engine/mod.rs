@@ -797,6 +797,15 @@ impl Engine {
         Ok((tables, any))
     }
 
+    /// Learns of `names`, the tables a script just created without a schema, as
+    /// [`Self::catalog`] would list them; `false` when they must be listed instead.
+    pub fn created(&mut self, names: &[String]) -> bool {
+        match self {
+            Engine::Postgres(e, _) => e.created(names),
+            Engine::Sqlite(_) | Engine::Mysql(_) => true,
+        }
+    }
+
     /// Starts recording the rows scripts write (`true`), or stops and hands over what was
     /// recorded: on SQLite, from its update hook; `None` on the servers, which have no such
     /// hook.

@@ -45,8 +45,23 @@ pub struct PostgresEngine {
     server: String,
     /// Table name as reported → (schema, table).
     tables: HashMap<String, (String, String)>,
+    /// The schema a table created without one goes to, as the last listing read it; `None`
+    /// after a script that may have changed it ([`forgets_schema`]).
+    current_schema: Option<String>,
     container: Option<Container>,
     key_plans: KeyPlans<()>,
+}
+
+/// Whether a script may change the schema a table created without one goes to: `search_path`
+/// set or reset (also by `SET SCHEMA`), or another role (`$user`).
+fn forgets_schema(sql: &str) -> bool {
+    ["search_path", "reset", "schema", "role", "authorization"]
+        .iter()
+        .any(|word| {
+            sql.as_bytes()
+                .windows(word.len())
+                .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
+        })
 }
 
 impl PostgresEngine {
@@ -75,6 +90,7 @@ impl PostgresEngine {
             scratch,
             server,
             tables: HashMap::new(),
+            current_schema: None,
             container: None,
             key_plans: KeyPlans::default(),
         };
@@ -155,6 +171,9 @@ impl PostgresEngine {
     }
 
     pub async fn execute(&mut self, sql: &str) -> Result<(), sqlx::Error> {
+        if forgets_schema(sql) {
+            self.current_schema = None;
+        }
         sqlx::raw_sql(AssertSqlSafe(sql))
             .execute(self.conn()?)
             .await?;
@@ -176,6 +195,9 @@ impl PostgresEngine {
         if plans.is_empty() {
             self.execute(&batch).await?;
             return Ok(Vec::new());
+        }
+        if forgets_schema(head) {
+            self.current_schema = None;
         }
         let results: Vec<sqlx::Either<sqlx::postgres::PgQueryResult, sqlx::postgres::PgRow>> =
             sqlx::raw_sql(AssertSqlSafe(batch))
@@ -200,6 +222,9 @@ impl PostgresEngine {
         grace: Duration,
     ) -> Result<(Vec<PartDone>, Option<PartFailed>), sqlx::Error> {
         use sqlx::Row;
+        if parts.iter().any(|p| forgets_schema(&p.head)) {
+            self.current_schema = None;
+        }
         let plans: Vec<_> = parts
             .iter()
             .map(|p| self.key_plans.all(p.planned))
@@ -260,11 +285,19 @@ impl PostgresEngine {
     /// The tables, and whether the database has triggers, in one query.
     pub async fn catalog(&mut self) -> Result<(Vec<String>, bool), sqlx::Error> {
         // With no table, one row of NULLs still says whether there are triggers.
-        // schema, table, whether the schema is the current one, whether there are triggers.
-        type CatalogRow = (Option<String>, Option<String>, Option<bool>, bool);
+        // schema, table, whether the schema is the current one, whether there are triggers,
+        // the current schema.
+        type CatalogRow = (
+            Option<String>,
+            Option<String>,
+            Option<bool>,
+            bool,
+            Option<String>,
+        );
         let rows: Vec<CatalogRow> = sqlx::query_as(
             "SELECT n.nspname::text, c.relname::text, n.nspname = current_schema(), \
-                    EXISTS (SELECT 1 FROM pg_trigger WHERE NOT tgisinternal) \
+                    EXISTS (SELECT 1 FROM pg_trigger WHERE NOT tgisinternal), \
+                    current_schema()::text \
              FROM (SELECT 1) one \
              LEFT JOIN (pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
                AND c.relkind IN ('r', 'p') AND NOT c.relispartition \
@@ -275,7 +308,8 @@ impl PostgresEngine {
         .await?;
         self.tables.clear();
         let triggers = rows.first().is_some_and(|r| r.3);
-        for (schema, table, current, _) in rows {
+        self.current_schema = rows.first().and_then(|r| r.4.clone());
+        for (schema, table, current, _, _) in rows {
             let (Some(schema), Some(table)) = (schema, table) else {
                 continue;
             };
@@ -289,6 +323,19 @@ impl PostgresEngine {
         let mut names: Vec<String> = self.tables.keys().cloned().collect();
         names.sort();
         Ok((names, triggers))
+    }
+
+    /// Learns of `names`, tables just created without a schema, as a listing would; `false`
+    /// when it cannot say which schema they are in (they must be listed).
+    pub fn created(&mut self, names: &[String]) -> bool {
+        let Some(schema) = &self.current_schema else {
+            return false;
+        };
+        for name in names {
+            self.tables
+                .insert(name.clone(), (schema.clone(), name.clone()));
+        }
+        true
     }
 
     pub async fn dump(&mut self, name: &str) -> Result<TableDump, sqlx::Error> {

@@ -88,7 +88,7 @@ pub(crate) fn mark() -> String {
 }
 
 /// The batch's text: a mark, then each part and a mark after it. `now` is the server's clock
-/// as text holding seconds (the mark's second value).
+/// (the mark's second value).
 pub(crate) fn text<P>(
     parts: &[Part<'_>],
     plans: &[Vec<(&String, KeyPlan<P>)>],
@@ -112,7 +112,8 @@ pub(crate) fn text<P>(
 
 /// Reads a batch's `results` (each statement's rows, then its result), ended by `stop`:
 /// each part that ended, its keys read by `values`, and where it stopped. `marked` reads a
-/// mark's time (seconds) from a row, `None` for any other row.
+/// mark's time (seconds, since some moment or since midnight) from a row, `None` for any
+/// other row.
 #[allow(clippy::type_complexity)]
 pub(crate) fn read<Q, R, P>(
     results: &[Either<Q, R>],
@@ -153,7 +154,12 @@ pub(crate) fn read<Q, R, P>(
         };
         done.push(PartDone {
             keys,
-            took: Duration::from_secs_f64((at - started).max(0.0)),
+            // A clock read as the time of day (PostgreSQL's) goes round at midnight.
+            took: Duration::from_secs_f64(if at >= started {
+                at - started
+            } else {
+                (at + 86_400.0 - started).max(0.0)
+            }),
         });
     }
     if matches!(stop, Stop::Done) {

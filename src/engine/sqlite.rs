@@ -30,7 +30,13 @@ pub struct SqliteEngine {
     /// The rows written while recording ([`SqliteEngine::record_rows`]), from SQLite's update
     /// hook; `None` while not recording.
     written: Arc<Mutex<Option<super::Written>>>,
+    /// When the climb last let other engines of the same run go on ([`Self::execute`]).
+    yielded: Instant,
 }
+
+/// How long SQLite works, script after script, before it lets the other engines of a run go on:
+/// they share its thread, and their servers wait on them.
+const YIELD_EVERY: Duration = Duration::from_millis(2);
 
 /// sqlx's connection, in a box of its own, and the lock on its handle, which borrows it.
 struct Held {
@@ -157,6 +163,7 @@ impl SqliteEngine {
             deadline,
             timeout: None,
             written,
+            yielded: Instant::now(),
         })
     }
 
@@ -204,6 +211,12 @@ impl SqliteEngine {
         self.arm();
         let done = exec(self.db(), &script);
         self.disarm();
+        // SQLite never waits: without this, engines run together (`--db … --db …`) would wait
+        // for its whole climb.
+        if self.yielded.elapsed() >= YIELD_EVERY {
+            tokio::task::yield_now().await;
+            self.yielded = Instant::now();
+        }
         done
     }
 

@@ -34,6 +34,37 @@ pub struct PartFailed {
     pub stop: Stop,
 }
 
+/// Runs the `parts` (with the key queries `plans`) as one text, which `send` sends, and reads
+/// back what each part did ([`read`]); `now` is the server's clock, `time` reads it (in seconds)
+/// from a mark's row, `values` reads a key query's rows.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn run<'p, Q, R, P, S>(
+    parts: &'p [Part<'p>],
+    plans: Vec<Vec<(&'p String, KeyPlan<P>)>>,
+    now: &str,
+    send: impl FnOnce(String) -> S,
+    limit: Option<Duration>,
+    grace: Duration,
+    time: impl Fn(&R) -> Option<f64>,
+    values: impl Fn(Vec<&R>, &KeyPlan<P>) -> Result<Vec<Vec<serde_json::Value>>, sqlx::Error>,
+) -> Result<(Vec<PartDone>, Option<PartFailed>), sqlx::Error>
+where
+    S: futures_util::Stream<Item = Result<Either<Q, R>, sqlx::Error>>,
+    R: sqlx::Row,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    usize: sqlx::ColumnIndex<R>,
+{
+    let mark = mark();
+    let text = text(parts, &plans, &mark, now);
+    let (results, stop) = collect(send(text), limit, grace).await;
+    let tails: Vec<&str> = parts.iter().map(|p| p.tail).collect();
+    let marked = |row: &R| {
+        let first: String = row.try_get(0).ok()?;
+        (first == mark).then(|| time(row).unwrap_or(0.0))
+    };
+    read(&results, stop, plans, &tails, marked, values)
+}
+
 /// How a batch's results ended ([`collect`]).
 #[derive(Debug)]
 pub enum Stop {
@@ -50,7 +81,7 @@ pub enum Stop {
 /// A batch's results as they came, until the first error; with a `limit`, until none came for
 /// that long and `grace` more. Each statement's result comes back as it ends, so a limit on the
 /// wait for the next one is a limit on each statement, as `--statement-timeout` says.
-pub(crate) async fn collect<T>(
+async fn collect<T>(
     stream: impl futures_util::Stream<Item = Result<T, sqlx::Error>>,
     limit: Option<Duration>,
     grace: Duration,
@@ -83,13 +114,13 @@ pub(crate) async fn collect<T>(
 
 /// The first value of a mark's row; a row of the user's own with that value is most unlikely,
 /// and the process id makes it less so still.
-pub(crate) fn mark() -> String {
+fn mark() -> String {
     format!("ladder-mark-{}", std::process::id())
 }
 
 /// The batch's text: a mark, then each part and a mark after it. `now` is the server's clock
 /// (the mark's second value).
-pub(crate) fn text<P>(
+fn text<P>(
     parts: &[Part<'_>],
     plans: &[Vec<(&String, KeyPlan<P>)>],
     mark: &str,
@@ -115,7 +146,7 @@ pub(crate) fn text<P>(
 /// mark's time (seconds, since some moment or since midnight) from a row, `None` for any
 /// other row.
 #[allow(clippy::type_complexity)]
-pub(crate) fn read<Q, R, P>(
+fn read<Q, R, P>(
     results: &[Either<Q, R>],
     stop: Stop,
     plans: Vec<Vec<(&String, KeyPlan<P>)>>,

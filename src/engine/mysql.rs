@@ -245,38 +245,22 @@ impl MysqlEngine {
             .iter()
             .map(|p| self.key_plans.all(p.planned))
             .collect();
-        let mark = batch::mark();
-        let text = batch::text(
+        let conn = self.conn()?;
+        batch::run(
             parts,
-            &plans,
-            &mark,
+            plans,
             "CAST(UNIX_TIMESTAMP(SYSDATE(6)) AS CHAR)",
-        );
-        let (results, stop) = batch::collect(
-            sqlx::raw_sql(AssertSqlSafe(text)).fetch_many(self.conn()?),
+            |text| sqlx::raw_sql(AssertSqlSafe(text)).fetch_many(conn),
             limit,
             grace,
-        )
-        .await;
-        let tails: Vec<&str> = parts.iter().map(|p| p.tail).collect();
-        batch::read(
-            &results,
-            stop,
-            plans,
-            &tails,
-            |row: &MySqlRow| {
-                let first: String = row.try_get(0).ok()?;
-                if first != mark {
-                    return None;
-                }
-                row.try_get::<String, _>(1).ok()?.parse().ok()
-            },
+            |row: &MySqlRow| row.try_get::<String, _>(1).ok()?.parse().ok(),
             |rows, plan| {
                 rows.into_iter()
                     .map(|row| row_values(row, &plan.read))
                     .collect()
             },
         )
+        .await
     }
 
     pub async fn tables(&mut self) -> Result<Vec<String>, sqlx::Error> {

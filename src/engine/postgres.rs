@@ -229,38 +229,26 @@ impl PostgresEngine {
             .iter()
             .map(|p| self.key_plans.all(p.planned))
             .collect();
-        let mark = batch::mark();
-        let text = batch::text(parts, &plans, &mark, "clock_timestamp()");
-        let (results, stop) = batch::collect(
-            sqlx::raw_sql(AssertSqlSafe(text)).fetch_many(self.conn()?),
+        let conn = self.conn()?;
+        batch::run(
+            parts,
+            plans,
+            "clock_timestamp()",
+            |text| sqlx::raw_sql(AssertSqlSafe(text)).fetch_many(conn),
             limit,
             grace,
-        )
-        .await;
-        let tails: Vec<&str> = parts.iter().map(|p| p.tail).collect();
-        batch::read(
-            &results,
-            stop,
-            plans,
-            &tails,
+            // As the server writes it (text, in any DateStyle): only its time of day matters,
+            // for the time between two marks.
             |row: &sqlx::postgres::PgRow| {
-                let first: String = row.try_get(0).ok()?;
-                if first != mark {
-                    return None;
-                }
-                // As the server writes it (text, in any DateStyle): only its time of day
-                // matters, for the time between two marks.
-                Some(
-                    row.try_get_raw(1)
-                        .ok()?
-                        .as_str()
-                        .ok()
-                        .and_then(seconds_of_day)
-                        .unwrap_or(0.0),
-                )
+                row.try_get_raw(1)
+                    .ok()?
+                    .as_str()
+                    .ok()
+                    .and_then(seconds_of_day)
             },
             |rows, plan| json_rows(rows, plan.columns.len()),
         )
+        .await
     }
 
     /// Runs `COPY … FROM stdin` with `data` (text format rows) through the COPY protocol.

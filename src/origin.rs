@@ -213,41 +213,42 @@ impl Origins {
                 }
                 None => None,
             };
-            let mut tables = match created {
-                Some(created) => self.tables.keys().cloned().chain(created).collect(),
+            self.listed = true;
+            match created {
+                // The tables known stay; the new ones join them, and are read.
+                Some(created) => {
+                    for table in created.into_iter().filter(|t| !ignore(t)) {
+                        if !self.tables.contains_key(&table) {
+                            self.index(&table);
+                            reread.insert(table);
+                        }
+                    }
+                }
                 None => {
-                    let (tables, triggers) = engine.catalog(reach.triggers).await?;
+                    let (mut tables, triggers) = engine.catalog(reach.triggers).await?;
                     if let Some(triggers) = triggers {
                         self.triggers = triggers;
                     }
-                    tables
-                }
-            };
-            self.listed = true;
-            tables.retain(|t| !ignore(t));
-            let now: BTreeSet<String> = tables.into_iter().collect();
-            self.by_word.clear();
-            for table in &now {
-                // A table of another schema (PostgreSQL's `app.users`) by its own name: a
-                // script's words never hold a dot.
-                let word = table.rsplit('.').next().unwrap_or(table);
-                self.by_word
-                    .entry(word.to_lowercase())
-                    .or_default()
-                    .push(table.clone());
-            }
-            let gone: Vec<String> = self
-                .tables
-                .keys()
-                .filter(|t| !now.contains(*t))
-                .cloned()
-                .collect();
-            for table in gone {
-                if let Some(state) = self.tables.remove(&table) {
-                    before.insert(table, state);
+                    tables.retain(|t| !ignore(t));
+                    let now: BTreeSet<String> = tables.into_iter().collect();
+                    self.by_word.clear();
+                    for table in &now {
+                        self.index(table);
+                    }
+                    let gone: Vec<String> = self
+                        .tables
+                        .keys()
+                        .filter(|t| !now.contains(*t))
+                        .cloned()
+                        .collect();
+                    for table in gone {
+                        if let Some(state) = self.tables.remove(&table) {
+                            before.insert(table, state);
+                        }
+                    }
+                    reread.extend(now.into_iter().filter(|t| !self.tables.contains_key(t)));
                 }
             }
-            reread.extend(now.into_iter().filter(|t| !self.tables.contains_key(t)));
         }
         let gone: Vec<String> = before.keys().cloned().collect();
         for table in &named {
@@ -421,6 +422,17 @@ impl Origins {
         })
     }
 
+    /// Adds `table` to [`Self::by_word`].
+    fn index(&mut self, table: &str) {
+        // A table of another schema (PostgreSQL's `app.users`) by its own name: a script's
+        // words never hold a dot.
+        let word = table.rsplit('.').next().unwrap_or(table);
+        self.by_word
+            .entry(word.to_lowercase())
+            .or_default()
+            .push(table.to_string());
+    }
+
     /// The known tables a script names: those whose lower-cased name (without its schema) is
     /// one of its words.
     fn named(&self, scan: &Scan) -> BTreeSet<String> {
@@ -546,6 +558,9 @@ pub struct Scan {
     /// The tables it creates, when those are all it can add to or take from the list of tables
     /// ([`Touched::created`]), one space between two.
     created: Option<String>,
+    /// Whether the script ends outside any string, quoted name, comment or body: text after
+    /// it (another script, sent with it) would not be read as part of it.
+    pub closed: bool,
 }
 
 impl Scan {
@@ -561,8 +576,15 @@ impl Scan {
             columns,
             written,
             created,
+            statements,
         } = reach(script, dialect);
+        // What follows it is a statement of its own only when nothing in it is left open.
+        let probe = format!("{script}\n;SELECT 1");
+        let probed = crate::sql::split(&probe, dialect);
+        let closed =
+            probed.len() == statements + 1 && probed.last().is_some_and(|s| s.sql == "SELECT 1");
         Scan {
+            closed,
             reach,
             words: words.join(" "),
             columns: columns.join(" "),
@@ -660,6 +682,7 @@ fn reach(script: &str, dialect: crate::Dialect) -> Touched {
     let mut written = Some(Vec::new());
     let mut created = Some(Vec::new());
     let statements = crate::sql::split(script, dialect);
+    let count = statements.len();
     let mut inserts_only = !statements.is_empty();
     for statement in statements {
         // Keywords are ASCII: the words are compared as they are, ignoring ASCII case, and
@@ -788,6 +811,7 @@ fn reach(script: &str, dialect: crate::Dialect) -> Touched {
         columns,
         written,
         created,
+        statements: count,
     }
 }
 
@@ -805,6 +829,8 @@ struct Touched {
     /// engine lists as written, in the current schema): the tables after it are those before
     /// and these.
     created: Option<Vec<String>>,
+    /// How many statements it has.
+    statements: usize,
 }
 
 /// The table a plain `CREATE TABLE <name> (` creates ([`Touched::created`]).
@@ -1209,6 +1235,21 @@ mod tests {
             Some(vec!["t_1".to_string(), "_u".to_string()])
         );
         assert_eq!(created("INSERT INTO t VALUES (1)"), Some(vec![]));
+        // Whether text after a script would be read as part of it.
+        for (sql, closed) in [
+            ("INSERT INTO t VALUES ('a'); -- done", true),
+            ("SELECT 1", true),
+            ("", true),
+            ("INSERT INTO t VALUES ('a);", false),
+            ("SELECT 1; /* open", false),
+            ("CREATE FUNCTION f() RETURNS int AS $$ SELECT 1", false),
+        ] {
+            assert_eq!(
+                Scan::of(sql, crate::Dialect::Postgres).closed,
+                closed,
+                "{sql}"
+            );
+        }
         for sql in [
             // Quoted, qualified, not lower-case, not plain: the engine may list it otherwise.
             "CREATE TABLE \"T\" (id INT)",

@@ -455,12 +455,13 @@ impl<'p> Scripts<'p> {
             .expect("a unit's scan is taken once, when it has run")
     }
 
-    /// Whether unit `i` can go in a batch with others.
-    fn batchable(&self, engine: &Engine, i: usize) -> bool {
-        let unit = &self.units[i];
-        // SQLite reads an unclosed `/*` to the end; a server would read the scripts after it
-        // as part of it.
-        engine.batches() && unit.transaction && !unit.script.sql.contains("/*")
+    /// Whether unit `i` can go in a batch with others: on a server, in a transaction, with
+    /// nothing left open at its end that would take in the scripts after it.
+    fn batchable(&mut self, engine: &Engine, i: usize) -> bool {
+        engine.batches()
+            && self.units[i].transaction
+            && !self.units[i].script.sql.contains("/*")
+            && self.scan(i).closed
     }
 
     /// Runs the next script ([`apply_reading`]), or takes what a batch did of it. Where the

@@ -571,18 +571,25 @@ impl Scan {
         let distinct: rustc_hash::FxHashSet<std::borrow::Cow<'_, str>> = words(script).collect();
         let mut words: Vec<_> = distinct.into_iter().collect();
         words.sort_unstable();
+        // Split with a statement after it, on a line of its own: when nothing in the script is
+        // left open, that statement comes back alone, starting on that line, and the others are
+        // the script's; otherwise the script is split again, alone.
+        let mut statements = crate::sql::split(&format!("{script}\n;SELECT 1"), dialect);
+        let probe_line = script.matches('\n').count() + 2;
+        let closed = statements
+            .last()
+            .is_some_and(|s| s.sql == "SELECT 1" && s.line == probe_line);
+        if closed {
+            statements.pop();
+        } else {
+            statements = crate::sql::split(script, dialect);
+        }
         let Touched {
             reach,
             columns,
             written,
             created,
-            statements,
-        } = reach(script, dialect);
-        // What follows it is a statement of its own only when nothing in it is left open.
-        let probe = format!("{script}\n;SELECT 1");
-        let probed = crate::sql::split(&probe, dialect);
-        let closed =
-            probed.len() == statements + 1 && probed.last().is_some_and(|s| s.sql == "SELECT 1");
+        } = reach_statements(statements);
         Scan {
             closed,
             reach,
@@ -639,6 +646,11 @@ impl Reach {
 /// procedure or a function it calls, dynamic SQL (`DO`, `EXECUTE`), PostgreSQL's `SELECT … INTO
 /// new_table`. Also the columns that ALTER TABLEs rename or drop ([`Reach::columns`]).
 fn reach(script: &str, dialect: crate::Dialect) -> Touched {
+    reach_statements(crate::sql::split(script, dialect))
+}
+
+/// [`reach`] of a script split into `statements`.
+fn reach_statements(statements: Vec<crate::sql::Statement>) -> Touched {
     // Words between CREATE/DROP and the kind of object.
     const MODIFIERS: &[&str] = &[
         "or",
@@ -681,8 +693,6 @@ fn reach(script: &str, dialect: crate::Dialect) -> Touched {
     let mut columns = Vec::new();
     let mut written = Some(Vec::new());
     let mut created = Some(Vec::new());
-    let statements = crate::sql::split(script, dialect);
-    let count = statements.len();
     let mut inserts_only = !statements.is_empty();
     for statement in statements {
         // Keywords are ASCII: the words are compared as they are, ignoring ASCII case, and
@@ -811,7 +821,6 @@ fn reach(script: &str, dialect: crate::Dialect) -> Touched {
         columns,
         written,
         created,
-        statements: count,
     }
 }
 
@@ -829,8 +838,6 @@ struct Touched {
     /// engine lists as written, in the current schema): the tables after it are those before
     /// and these.
     created: Option<Vec<String>>,
-    /// How many statements it has.
-    statements: usize,
 }
 
 /// The table a plain `CREATE TABLE <name> (` creates ([`Touched::created`]).
@@ -1242,6 +1249,7 @@ mod tests {
             ("", true),
             ("INSERT INTO t VALUES ('a);", false),
             ("SELECT 1; /* open", false),
+            ("SELECT 1;\nSELECT 1 -- no newline", true),
             ("CREATE FUNCTION f() RETURNS int AS $$ SELECT 1", false),
         ] {
             assert_eq!(

@@ -57,12 +57,11 @@ where
     let mark = mark();
     let text = text(parts, &plans, &mark, now);
     let (results, stop) = collect(send(text), limit, grace).await;
-    let tails: Vec<&str> = parts.iter().map(|p| p.tail).collect();
     let marked = |row: &R| {
         let first: String = row.try_get(0).ok()?;
         (first == mark).then(|| time(row).unwrap_or(0.0))
     };
-    read(&results, stop, plans, &tails, marked, values)
+    read(&results, stop, parts, plans, marked, values)
 }
 
 /// How a batch's results ended ([`collect`]).
@@ -141,16 +140,16 @@ fn text<P>(
     text
 }
 
-/// Reads a batch's `results` (each statement's rows, then its result), ended by `stop`:
-/// each part that ended, its keys read by `values`, and where it stopped. `marked` reads a
+/// Reads a batch's `results` (each statement's rows, then its result) of `parts`, ended by
+/// `stop`: each part that ended, its keys read by `values`, and where it stopped. `marked` reads a
 /// mark's time (seconds, since some moment or since midnight) from a row, `None` for any
 /// other row.
 #[allow(clippy::type_complexity)]
 fn read<Q, R, P>(
     results: &[Either<Q, R>],
     stop: Stop,
+    parts: &[Part<'_>],
     plans: Vec<Vec<(&String, KeyPlan<P>)>>,
-    tails: &[&str],
     marked: impl Fn(&R) -> Option<f64>,
     values: impl Fn(Vec<&R>, &KeyPlan<P>) -> Result<Vec<Vec<serde_json::Value>>, sqlx::Error>,
 ) -> Result<(Vec<PartDone>, Option<PartFailed>), sqlx::Error> {
@@ -179,7 +178,7 @@ fn read<Q, R, P>(
             key_dumps(
                 segment,
                 plans,
-                tails.get(part).copied().unwrap_or(""),
+                parts.get(part).map_or("", |p| p.tail),
                 &values,
             )?
         };

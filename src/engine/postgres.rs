@@ -902,9 +902,10 @@ fn json_rows<'a>(
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn marks_read_the_time_of_day_in_any_date_style() {
-        use super::seconds_of_day;
         let at = 5.0 * 3600.0 + 31.0 * 60.0 + 2.5;
         for text in [
             "2026-11-26 05:31:02.5+00",
@@ -917,8 +918,6 @@ mod tests {
         assert_eq!(seconds_of_day("2026-11-26 05:31:02+05:30"), Some(at - 0.5));
         assert_eq!(seconds_of_day("ladder-mark-1"), None);
     }
-
-    use super::*;
 
     /// Builds `setup` on a scratch database of the local server (skipped if none answers) and
     /// returns its schema; the scratch database is dropped whatever happens.

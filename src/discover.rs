@@ -526,7 +526,16 @@ fn unknown_dialect(path: &Utf8Path, spelled: &str) -> Problem {
 /// Reads a file as UTF-8 text without its byte-order mark; `None` (and a problem) when the file
 /// cannot be read or is not UTF-8.
 fn read_text(path: &Utf8Path, problems: &mut Vec<Problem>) -> Option<String> {
-    let mut bytes = match std::fs::read(path) {
+    // Not `fs::read` (nor `File::read_to_end`): their look at the file's size costs two system
+    // calls per file, more than growing a buffer now and then, and giving back what it did not
+    // use.
+    let read = std::fs::File::open(path).and_then(|file| {
+        let mut bytes = Vec::with_capacity(16 * 1024);
+        std::io::Read::read_to_end(&mut std::io::Read::take(file, u64::MAX), &mut bytes)?;
+        bytes.shrink_to_fit();
+        Ok(bytes)
+    });
+    let mut bytes = match read {
         Ok(bytes) => bytes,
         Err(err) => {
             problems.push(Problem::new(path, format!("cannot be read: {err}")));

@@ -574,6 +574,7 @@ impl Ladder {
                 run
             }))
             .await;
+        par::drop_later((plan, releases, from));
         Ok(Outcome {
             runs,
             accept: self.accept,
@@ -637,7 +638,16 @@ impl Ladder {
         // `check`, which may overwrite them (`--accept`).
         let reading = {
             let dir = snapshots.to_owned();
-            tokio::task::spawn_blocking(move || snapshot::accepted_bodies(&dir, dialect))
+            // On a thread of its own, at a lower priority (not one of tokio's, which it would
+            // keep).
+            tokio::task::spawn_blocking(move || {
+                let read = std::thread::spawn(move || {
+                    par::in_background();
+                    snapshot::accepted_bodies(&dir, dialect)
+                });
+                read.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
         };
         progress(Progress::Started {
             dialect,
@@ -706,6 +716,7 @@ impl Ladder {
             items,
             &mut accepted,
         ));
+        par::drop_later((climb.tables, climb.origins, accepted));
 
         if let Some(down) = down {
             run.down = Some(down?);
@@ -844,7 +855,9 @@ fn upgrade_matrix(
             }),
     );
     let releases = matrix::releases(releases, plan, dialect);
-    matrix::matrix(&releases, plan, dialect, &tables)
+    let matrix = matrix::matrix(&releases, plan, dialect, &tables);
+    par::drop_later(tables);
+    matrix
 }
 
 /// Ctrl-C and SIGTERM, when the ladder handles them.

@@ -228,6 +228,60 @@ fn say(text: impl std::fmt::Display) {
     let _ = writeln!(std::io::stdout().lock(), "{text}");
 }
 
+/// Progress lines on their way to stdout, written together every [`Lines::EVERY`] by a thread
+/// of their own ([`Lines::start`]): one write per step would cost more than many steps take.
+#[derive(Default)]
+struct Lines {
+    text: std::sync::Mutex<String>,
+    done: std::sync::atomic::AtomicBool,
+}
+
+impl Lines {
+    const EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+    /// Lines, and the thread that writes them until [`Lines::finish`].
+    fn start() -> std::sync::Arc<Lines> {
+        let lines = std::sync::Arc::new(Lines::default());
+        let theirs = std::sync::Arc::clone(&lines);
+        let flushing = std::thread::Builder::new().spawn(move || {
+            while !theirs.done.load(std::sync::atomic::Ordering::Acquire) {
+                std::thread::sleep(Self::EVERY);
+                theirs.flush();
+            }
+        });
+        // Without the thread, each line goes out as it comes.
+        lines
+            .done
+            .store(flushing.is_err(), std::sync::atomic::Ordering::Release);
+        lines
+    }
+
+    fn push(&self, line: &str) {
+        let mut text = self.text.lock().unwrap_or_else(|p| p.into_inner());
+        text.push_str(line);
+        text.push('\n');
+        if self.done.load(std::sync::atomic::Ordering::Acquire) {
+            drop(text);
+            self.flush();
+        }
+    }
+
+    fn flush(&self) {
+        let mut text = self.text.lock().unwrap_or_else(|p| p.into_inner());
+        if !text.is_empty() {
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            text.clear();
+        }
+    }
+
+    /// Writes what is left; from now on, each line as it comes. The thread is not waited for:
+    /// it stops when it next wakes.
+    fn finish(&self) {
+        self.done.store(true, std::sync::atomic::Ordering::Release);
+        self.flush();
+    }
+}
+
 fn ladder(dirs: &Dirs) -> Result<Ladder, Error> {
     let mut ladder = match &dirs.config {
         Some(path) => Ladder::in_dir(".")?.config(Config::load(path)?),
@@ -602,9 +656,10 @@ fn run(args: RunArgs) -> i32 {
         );
         bar
     });
+    let lines = Lines::start();
     let print = |line: String| match &bar {
         Some(bar) => bar.println(line),
-        None => say(line),
+        None => lines.push(&line),
     };
     let outcome = runtime.block_on(ladder.run_with_progress(|event| match event {
         Progress::Started {
@@ -636,6 +691,7 @@ fn run(args: RunArgs) -> i32 {
             print(report::down_line(dialect, timing));
         }
     }));
+    lines.finish();
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }

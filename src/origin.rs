@@ -104,6 +104,10 @@ pub struct Origins {
     /// The tables by their lower-cased name without its schema, as a script's [`words`] name
     /// them (rebuilt with each listing, the only time the names change).
     by_word: rustc_hash::FxHashMap<String, Vec<String>>,
+    /// Whether a table may resolve a conflict by deleting rows (SQLite's `ON CONFLICT
+    /// REPLACE`, [`Scan::may_replace`]; or a dump's tables, unread): then an UPDATE can delete
+    /// rows, and [`Origins::keeps_keys`] never says it keeps the keys.
+    replacing: bool,
 }
 
 /// Which kind of script just ran.
@@ -156,6 +160,7 @@ impl Origins {
     ) -> Result<(), String> {
         let Told { written, mut keys } = told;
         let written = written.as_ref();
+        self.replacing |= scan.may_replace || after == After::Dump;
         // Before a listing changes them: a table new after the script is read anyway.
         let named = self.named(scan);
         if after == After::Testdata
@@ -191,7 +196,9 @@ impl Origins {
             }
             return Ok(());
         }
-        let (reach, written) = if !self.listed || after == After::Dump {
+        // Whether the script's own scan counts, rather than everything it could do.
+        let scanned = self.listed && after != After::Dump;
+        let (reach, written) = if !scanned {
             (Reach::everything(), None)
         } else {
             (scan.reach, scan.written.as_deref())
@@ -255,7 +262,14 @@ impl Origins {
             let Some(state) = self.tables.get(table) else {
                 continue;
             };
-            if changed(&reach, scan, written, table, state) {
+            if changed(
+                &reach,
+                scan,
+                written,
+                table,
+                state,
+                self.replacing || !scanned,
+            ) {
                 reread.insert(table.clone());
             }
         }
@@ -393,12 +407,16 @@ impl Origins {
         {
             return Vec::new();
         }
+        let written = scan.written.as_deref();
         self.named(scan)
             .into_iter()
-            .filter(|table| writes(scan.written.as_deref(), table))
+            .filter(|table| writes(written, table))
             .filter_map(|table| {
-                let key_columns = self.tables.get(&table)?.key_columns.clone();
-                Some((table, key_columns))
+                let state = self.tables.get(&table)?;
+                if keeps_keys(scan, &table, state, self.replacing) {
+                    return None;
+                }
+                Some((table, state.key_columns.clone()))
             })
             .collect()
     }
@@ -416,7 +434,7 @@ impl Origins {
         let written = scan.written.as_deref();
         self.named(scan).iter().all(|table| {
             self.tables.get(table).is_none_or(|state| {
-                !changed(&reach, scan, written, table, state)
+                !changed(&reach, scan, written, table, state, self.replacing)
                     || planned.iter().any(|(t, _)| t == table)
             })
         })
@@ -445,7 +463,7 @@ impl Origins {
 
     /// The origin of each row of a final dump, in row order (`None` for a row the tracker never
     /// saw, e.g. a table it was not asked about).
-    pub fn of(&self, dump: &TableDump) -> Vec<Option<Origin>> {
+    pub fn of(&self, dump: &TableDump) -> Vec<Option<Arc<Origin>>> {
         let state = self
             .tables
             .get(&dump.name)
@@ -453,9 +471,7 @@ impl Origins {
         let positions = key_positions(dump);
         dump.rows
             .iter()
-            .map(|row| {
-                state.and_then(|s| s.rows.get(&key_of(&positions, row)).map(|o| (**o).clone()))
-            })
+            .map(|row| state.and_then(|s| s.rows.get(&key_of(&positions, row)).map(Arc::clone)))
             .collect()
     }
 }
@@ -505,11 +521,34 @@ fn changed(
     written: Option<&str>,
     table: &str,
     state: &TableState,
+    replacing: bool,
 ) -> bool {
-    (reach.rows && writes(written, table))
+    (reach.rows && writes(written, table) && !keeps_keys(scan, table, state, replacing))
         || rekeys(reach, scan, state)
         // A new column joins the key of a table without a primary key.
         || (reach.widens && state.keyed != Some(true))
+}
+
+/// Whether `scan`'s script, though it writes rows of `table` (now in `state`), leaves its keys
+/// as they are: it only updates them ([`Scan::updated`]), assigns none of its primary key's
+/// columns, and no table resolves a conflict by deleting rows (`replacing`,
+/// [`Origins::replacing`]). (A trigger can do anything: with triggers, tables
+/// are compared anyway.)
+fn keeps_keys(scan: &Scan, table: &str, state: &TableState, replacing: bool) -> bool {
+    if replacing || state.keyed != Some(true) {
+        return false;
+    }
+    let own = table.rsplit('.').next().unwrap_or(table).to_lowercase();
+    scan.updated(&own).is_some_and(|mut assigned| {
+        assigned.all(|column| {
+            // SQLite's rowid is the key of a table keyed by an INTEGER PRIMARY KEY.
+            !["rowid", "_rowid_", "oid"].contains(&column)
+                && !state
+                    .key_columns
+                    .iter()
+                    .any(|key| key.to_lowercase() == column)
+        })
+    })
 }
 
 /// Whether a script whose written tables are `written` ([`Scan::written`]; `None`: any it
@@ -558,9 +597,18 @@ pub struct Scan {
     /// The tables it creates, when those are all it can add to or take from the list of tables
     /// ([`Touched::created`]), one space between two.
     created: Option<String>,
+    /// The tables whose rows it only updates ([`Touched::updated`]), each on a line of its own,
+    /// with the columns it assigns after it, one space between two.
+    updated: String,
+    /// SQLite: whether it can make a table that resolves a conflict by deleting rows (its
+    /// words hold `replace`, and it creates or alters tables).
+    may_replace: bool,
     /// Whether the script ends outside any string, quoted name, comment or body: text after
     /// it (another script, sent with it) would not be read as part of it.
     pub closed: bool,
+    /// Whether the script is one INSERT, UPDATE, DELETE, CREATE, ALTER or DROP statement, which
+    /// SQLite runs as a whole or not at all without a BEGIN and COMMIT around it.
+    pub one_statement: bool,
 }
 
 impl Scan {
@@ -584,24 +632,57 @@ impl Scan {
         } else {
             statements = crate::sql::split(script, dialect);
         }
+        let one_statement = match statements.as_slice() {
+            [one] => {
+                let first = one.sql.split(|c: char| !c.is_ascii_alphabetic()).next();
+                first.is_some_and(|word| {
+                    ["insert", "update", "delete", "create", "alter", "drop"]
+                        .iter()
+                        .any(|k| word.eq_ignore_ascii_case(k))
+                })
+            }
+            _ => false,
+        };
         let Touched {
             reach,
             columns,
             written,
             created,
-        } = reach_statements(statements);
+            updated,
+        } = reach_statements(statements, dialect);
+        let may_replace = dialect == crate::Dialect::Sqlite3
+            && (reach.lists || reach.rekeys || reach.columns || reach.widens)
+            && words
+                .binary_search(&std::borrow::Cow::Borrowed("replace"))
+                .is_ok();
         Scan {
             closed,
+            one_statement,
             reach,
             words: words.join(" "),
             columns: columns.join(" "),
             written: written.map(|w| w.join(" ")),
             created: created.map(|c| c.join(" ")),
+            updated: updated
+                .iter()
+                .map(|(table, columns)| format!("{table} {}", columns.join(" ")))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            may_replace,
         }
     }
 
     fn words(&self) -> impl Iterator<Item = &str> {
         self.words.split(' ').filter(|w| !w.is_empty())
+    }
+
+    /// The columns the script assigns in `table` (by its own name, lower-cased), when it only
+    /// updates its rows ([`Self::updated`]).
+    fn updated(&self, table: &str) -> Option<impl Iterator<Item = &str>> {
+        self.updated.lines().find_map(|line| {
+            let mut words = line.split(' ');
+            (words.next() == Some(table)).then_some(words)
+        })
     }
 }
 
@@ -646,11 +727,11 @@ impl Reach {
 /// procedure or a function it calls, dynamic SQL (`DO`, `EXECUTE`), PostgreSQL's `SELECT … INTO
 /// new_table`. Also the columns that ALTER TABLEs rename or drop ([`Reach::columns`]).
 fn reach(script: &str, dialect: crate::Dialect) -> Touched {
-    reach_statements(crate::sql::split(script, dialect))
+    reach_statements(crate::sql::split(script, dialect), dialect)
 }
 
 /// [`reach`] of a script split into `statements`.
-fn reach_statements(statements: Vec<crate::sql::Statement>) -> Touched {
+fn reach_statements(statements: Vec<crate::sql::Statement>, dialect: crate::Dialect) -> Touched {
     // Words between CREATE/DROP and the kind of object.
     const MODIFIERS: &[&str] = &[
         "or",
@@ -692,6 +773,10 @@ fn reach_statements(statements: Vec<crate::sql::Statement>) -> Touched {
     let mut reach = Reach::default();
     let mut columns = Vec::new();
     let mut written = Some(Vec::new());
+    let mut inserted = Vec::new();
+    let mut updated: Vec<(String, Vec<String>)> = Vec::new();
+    // Whether every statement that writes rows is a plain INSERT or a plain UPDATE.
+    let mut updates_only = true;
     let mut created = Some(Vec::new());
     let mut inserts_only = !statements.is_empty();
     for statement in statements {
@@ -797,11 +882,22 @@ fn reach_statements(statements: Vec<crate::sql::Statement>) -> Touched {
             _ => reach = Reach::everything(),
         }
         if reach.rows {
-            match (
-                plain_insert,
-                written.as_mut(),
-                insert_target(&statement.sql),
-            ) {
+            let update = (word(0) == "update")
+                .then(|| plain_update(&statement.sql, dialect))
+                .flatten();
+            let target = insert_target(&statement.sql);
+            match (plain_insert, &target, update) {
+                (true, Some(target), _) => inserted.push(target.clone()),
+                (false, _, Some((table, columns))) => {
+                    match updated.iter_mut().find(|(t, _)| *t == table) {
+                        Some((_, assigned)) => assigned.extend(columns),
+                        None => updated.push((table, columns)),
+                    }
+                }
+                _ => updates_only = false,
+            }
+            // An UPDATE can cascade to the tables whose foreign keys name the one it updates.
+            match (plain_insert, written.as_mut(), target) {
                 (true, Some(written), Some(target)) => written.push(target),
                 _ => written = None,
             }
@@ -816,11 +912,13 @@ fn reach_statements(statements: Vec<crate::sql::Statement>) -> Touched {
         reach.lists |= lists_before;
     }
     reach.inserts_only = inserts_only;
+    updated.retain(|(table, _)| updates_only && !inserted.contains(table));
     Touched {
         reach,
         columns,
         written,
         created,
+        updated,
     }
 }
 
@@ -833,11 +931,83 @@ struct Touched {
     /// when it can say: when every statement that writes rows is a plain INSERT into a table
     /// it names (no upsert, no REPLACE; a foreign key cascades nothing on an insert).
     written: Option<Vec<String>>,
+    /// The tables whose rows it only updates, with plain UPDATEs ([`plain_update`]), and the
+    /// columns they assign, lower-cased; none unless every statement that writes rows is a
+    /// plain INSERT (into a table it names) or a plain UPDATE.
+    updated: Vec<(String, Vec<String>)>,
     /// The tables it creates, when every statement that can change which tables exist is a
     /// plain `CREATE TABLE <name> (` of an unquoted, unqualified, lower-case name (which every
     /// engine lists as written, in the current schema): the tables after it are those before
     /// and these.
     created: Option<Vec<String>>,
+}
+
+/// A plain UPDATE, `UPDATE <table> [[AS] <alias>] SET <assignments> [FROM … | WHERE … |
+/// RETURNING … | ORDER BY … | LIMIT …]`: the table it updates, by its own name lower-cased (as
+/// [`insert_target`] gives it), and the columns it assigns, lower-cased: every name left of an
+/// assignment's `=` (`a`, `t.a`, `(a, b)`). Not SQLite's `UPDATE OR …` (REPLACE deletes rows),
+/// PostgreSQL's `UPDATE ONLY`, MySQL's modifiers or multi-table UPDATE, nor a name with a space
+/// in it.
+fn plain_update(sql: &str, dialect: crate::Dialect) -> Option<(String, Vec<String>)> {
+    use crate::tokens::Tok;
+    let toks = crate::tokens::lex(sql, dialect).toks;
+    let at = |i: usize| toks.get(i);
+    if !at(0)?.is("update") || at(1)?.is_any(&["or", "only", "low_priority", "ignore"]) {
+        return None;
+    }
+    let mut table = at(1)?.text()?;
+    let mut i = 2;
+    while at(i) == Some(&Tok::Punct('.')) {
+        table = at(i + 1)?.text()?;
+        i += 2;
+    }
+    if at(i)?.is("as") {
+        i += 1;
+    }
+    if !at(i)?.is("set") {
+        // An alias.
+        at(i)?.text()?;
+        i += 1;
+    }
+    if !at(i)?.is("set") || table.contains(char::is_whitespace) {
+        return None;
+    }
+    i += 1;
+    let mut columns = Vec::new();
+    loop {
+        // The assigned columns, up to the `=` outside any parentheses.
+        let mut depth = 0usize;
+        loop {
+            match at(i)? {
+                Tok::Punct('(') => depth += 1,
+                Tok::Punct(')') => depth = depth.checked_sub(1)?,
+                Tok::Punct('=') if depth == 0 => break,
+                Tok::Punct(',' | ';') if depth == 0 => return None,
+                tok => columns.extend(tok.name()),
+            }
+            i += 1;
+        }
+        i += 1;
+        // The value, up to the next assignment or the end of the SET list.
+        let mut depth = 0usize;
+        loop {
+            match at(i) {
+                None | Some(Tok::Punct(';')) => return Some((table.to_lowercase(), columns)),
+                Some(Tok::Punct('(')) => depth += 1,
+                Some(Tok::Punct(')')) => depth = depth.checked_sub(1)?,
+                Some(Tok::Punct(',')) if depth == 0 => break,
+                Some(tok)
+                    if depth == 0
+                        && tok.is_any(&["from", "where", "returning", "order", "limit"]) =>
+                {
+                    return Some((table.to_lowercase(), columns));
+                }
+                Some(_) => {}
+            }
+            i += 1;
+        }
+        i += 1;
+    }
 }
 
 /// The table a plain `CREATE TABLE <name> (` creates ([`Touched::created`]).
@@ -1242,6 +1412,22 @@ mod tests {
             Some(vec!["t_1".to_string(), "_u".to_string()])
         );
         assert_eq!(created("INSERT INTO t VALUES (1)"), Some(vec![]));
+        // Whether SQLite can run the script without a BEGIN and COMMIT around it.
+        for (sql, one) in [
+            ("-- seed\nINSERT INTO t VALUES (1), (2);\n-- done", true),
+            ("update t set a = 1", true),
+            ("ALTER TABLE t ADD b INT;", true),
+            ("INSERT INTO t VALUES (1); INSERT INTO t VALUES (2)", false),
+            ("PRAGMA foreign_keys = OFF", false),
+            ("WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x", false),
+            ("", false),
+        ] {
+            assert_eq!(
+                Scan::of(sql, crate::Dialect::Sqlite3).one_statement,
+                one,
+                "{sql}"
+            );
+        }
         // Whether text after a script would be read as part of it.
         for (sql, closed) in [
             ("INSERT INTO t VALUES ('a'); -- done", true),
@@ -1384,6 +1570,140 @@ mod tests {
         );
         let users = &o.tables["users"];
         assert_eq!((users.count, users.rows.len()), (2, 2));
+    }
+
+    #[test]
+    fn plain_updates_say_what_they_assign() {
+        let update = |sql| plain_update(sql, crate::Dialect::Postgres);
+        let assigns = |table: &str, columns: &[&str]| {
+            Some((
+                table.to_string(),
+                columns.iter().map(|c| c.to_string()).collect(),
+            ))
+        };
+        assert_eq!(
+            update("UPDATE t0 SET score = id % 7 WHERE score = 0"),
+            assigns("t0", &["score"])
+        );
+        assert_eq!(
+            update(
+                r#"update app."T" as x set x.a = f(b, c), ("D", e) = (select 1, 2) from y where z"#
+            ),
+            assigns("t", &["x", "a", "d", "e"])
+        );
+        assert_eq!(
+            update("UPDATE t SET a = (SELECT max(x) FROM u WHERE y), b = CASE WHEN c THEN 1 END;"),
+            assigns("t", &["a", "b"])
+        );
+        assert_eq!(
+            update("UPDATE t SET a = 1 RETURNING id"),
+            assigns("t", &["a"])
+        );
+        for sql in [
+            "UPDATE OR REPLACE t SET a = 1",
+            "UPDATE ONLY t SET a = 1",
+            "UPDATE LOW_PRIORITY t SET a = 1",
+            "UPDATE t1, t2 SET t1.a = t2.b",
+            "UPDATE t1 JOIN t2 ON t1.id = t2.id SET t1.a = t2.b",
+            r#"UPDATE "a b" SET a = 1"#,
+            "UPDATE t SET a = 1, WHERE b",
+            "UPDATE t SET (a = 1",
+            "UPDATE t",
+        ] {
+            assert_eq!(update(sql), None, "{sql}");
+        }
+        // Only plain UPDATEs: any other statement that writes rows leaves what it writes open.
+        let updated = |sql| reach(sql, crate::Dialect::Sqlite3).updated;
+        assert_eq!(
+            updated("UPDATE a SET x = 1; UPDATE b SET y = 2; UPDATE a SET z = 3"),
+            [
+                ("a".to_string(), vec!["x".to_string(), "z".to_string()]),
+                ("b".to_string(), vec!["y".to_string()])
+            ]
+        );
+        assert_eq!(updated("INSERT INTO a VALUES (1); UPDATE a SET x = 1"), []);
+        assert_eq!(updated("UPDATE a SET x = 1; DELETE FROM b"), []);
+    }
+
+    /// A migration that only updates columns outside a table's key leaves its keys: they are
+    /// not read again. Assigning a key column (or SQLite's rowid) reads them, and so does any
+    /// UPDATE once a table can resolve a conflict by deleting rows.
+    #[tokio::test]
+    async fn updates_outside_the_key_leave_the_keys_unread() {
+        let (mut engine, mut o) = followed(&[
+            (
+                "1",
+                After::Migration,
+                "CREATE TABLE users (id INTEGER PRIMARY KEY, a TEXT); CREATE TABLE bare (a INT)",
+            ),
+            (
+                "1",
+                After::Testdata,
+                "INSERT INTO users VALUES (1, 'x'), (2, 'y'); INSERT INTO bare VALUES (1)",
+            ),
+        ])
+        .await;
+        let reads = |o: &Origins, sql: &str| -> Vec<String> {
+            let scan = Scan::of(sql, crate::Dialect::Sqlite3);
+            o.planned(&scan, After::Migration)
+                .into_iter()
+                .map(|(table, _)| table)
+                .collect()
+        };
+        assert!(reads(&o, "UPDATE users SET a = upper(a) WHERE id > 0").is_empty());
+        assert_eq!(reads(&o, "UPDATE users SET id = id + 10"), ["users"]);
+        assert_eq!(reads(&o, "UPDATE users SET rowid = rowid + 10"), ["users"]);
+        assert_eq!(
+            reads(&o, r#"UPDATE users SET "ID" = 3 WHERE a = 'x'"#),
+            ["users"]
+        );
+        assert_eq!(
+            reads(&o, "UPDATE users SET a = 'q'; DELETE FROM users"),
+            ["users"]
+        );
+        // Every column is the key of a table without a primary key.
+        assert_eq!(reads(&o, "UPDATE bare SET a = 2"), ["bare"]);
+
+        // The rowid moved: the records are the migration's.
+        let e = &mut engine;
+        step(
+            &mut o,
+            e,
+            "2",
+            After::Migration,
+            "UPDATE users SET rowid = rowid + 10",
+        )
+        .await;
+        assert_eq!(
+            origins_of(&o, e, "users").await,
+            ["migration 2", "migration 2"]
+        );
+
+        // A table that replaces rows on a conflict: an UPDATE can delete rows.
+        let replacing = "CREATE TABLE mails (id INTEGER PRIMARY KEY, \
+                         mail TEXT UNIQUE ON CONFLICT REPLACE)";
+        step(&mut o, e, "3", After::Migration, replacing).await;
+        step(
+            &mut o,
+            e,
+            "3",
+            After::Testdata,
+            "INSERT INTO mails VALUES (1, 'a'), (2, 'b')",
+        )
+        .await;
+        assert!(o.replacing);
+        assert_eq!(reads(&o, "UPDATE users SET a = 'q'"), ["users"]);
+        step(
+            &mut o,
+            e,
+            "4",
+            After::Migration,
+            "UPDATE mails SET mail = 'a' WHERE id = 2",
+        )
+        .await;
+        assert_eq!(origins_of(&o, e, "mails").await, ["3"]);
+        let mails = &o.tables["mails"];
+        assert_eq!((mails.count, mails.rows.len()), (1, 1), "id 1 is gone");
     }
 
     #[tokio::test]

@@ -37,6 +37,28 @@ pub(crate) fn map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> 
     done.into_iter().map(|(_, u)| u).collect()
 }
 
+/// Drops `value` on a thread of its own: freeing a big climb's many small values takes
+/// milliseconds that the caller need not wait for.
+pub(crate) fn drop_later<T: Send + 'static>(value: T) {
+    // Should no thread start, the closure, and `value` with it, is dropped here.
+    let _ = std::thread::Builder::new().spawn(move || {
+        in_background();
+        drop(value);
+    });
+}
+
+/// Lowers the calling thread's priority, for work done beside the climb that it never waits
+/// for (scanning the scripts ahead of it, reading the accepted snapshots, freeing): on a
+/// machine with fewer cores than busy threads, the climb keeps its own.
+pub(crate) fn in_background() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: gettid has no preconditions; setpriority only changes this thread's nice value
+    // (on Linux, PRIO_PROCESS with a thread id means that thread).
+    unsafe {
+        let _ = libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -38,7 +38,7 @@ pub struct Climb {
     pub tables: Vec<TableDump>,
     /// For each table, the origin of each row (in row order): which version's testdata
     /// inserted it.
-    pub origins: Vec<Vec<Option<Origin>>>,
+    pub origins: Vec<Vec<Option<std::sync::Arc<Origin>>>>,
     /// Results of the step queries (`testdata/<ver>.query.sql`), in version order.
     pub queries: Vec<StepQueries>,
     pub dump_time: Duration,
@@ -420,6 +420,7 @@ impl<'p> Scripts<'p> {
         let (send, scans) = std::sync::mpsc::channel();
         let theirs = Arc::clone(&scripts);
         std::thread::spawn(move || {
+            crate::par::in_background();
             for sql in theirs.iter() {
                 // The climb stopped: no one wants the rest.
                 if send.send(Scan::of(sql, dialect)).is_err() {
@@ -558,7 +559,9 @@ impl<'p> Scripts<'p> {
             let unit = &self.units[i];
             (unit.script, unit.after, unit.transaction)
         };
-        let planned = origins.planned(self.scan(i), after);
+        let scan = self.scan(i);
+        let planned = origins.planned(scan, after);
+        let one_statement = scan.one_statement;
         let started = Instant::now();
         // Which rows testdata writes, where the engine can say (SQLite): following them then
         // needs no reading.
@@ -566,7 +569,15 @@ impl<'p> Scripts<'p> {
         if testdata {
             engine.record_rows(true);
         }
-        let applied = apply_reading(engine, script, transaction, failing, &planned).await;
+        let applied = apply_reading(
+            engine,
+            script,
+            transaction,
+            one_statement,
+            failing,
+            &planned,
+        )
+        .await;
         let written = if testdata {
             engine.record_rows(false)
         } else {
@@ -896,17 +907,19 @@ async fn apply(
     transaction: bool,
     failing: Failing<'_>,
 ) -> Result<(), Error> {
-    apply_reading(engine, script, transaction, failing, &[])
+    apply_reading(engine, script, transaction, false, failing, &[])
         .await
         .map(|_| ())
 }
 
 /// [`apply`], and, where the engine can read them in the script's own round trip, the keys of
-/// the `planned` tables ([`Origins::planned`]).
+/// the `planned` tables ([`Origins::planned`]). `one_statement`: the script is one statement
+/// that SQLite runs whole or not at all by itself ([`Scan::one_statement`]).
 async fn apply_reading(
     engine: &mut Engine,
     script: &Script,
     transaction: bool,
+    one_statement: bool,
     failing: Failing<'_>,
     planned: &[(String, Vec<String>)],
 ) -> Result<HashMap<String, Keys>, Error> {
@@ -919,7 +932,10 @@ async fn apply_reading(
         // COMMIT goes on its own.
         // The keys following will read come back in the same round trip, read inside the
         // transaction: were a key query to fail, the file would be rolled back too.
-        let done = if script.sql.contains("/*") {
+        let done = if one_statement && engine.dialect() == crate::Dialect::Sqlite3 {
+            // No BEGIN and COMMIT to parse and run: as a transaction of its own, the same.
+            engine.execute(&script.sql).await.map(|()| HashMap::new())
+        } else if script.sql.contains("/*") {
             match engine.execute(&format!("BEGIN;\n{}", script.sql)).await {
                 Ok(()) => engine.execute("COMMIT").await.map(|()| HashMap::new()),
                 Err(e) => Err(e),

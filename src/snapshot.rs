@@ -1,6 +1,7 @@
 //! Records to JSON, redactions, and insta `.snap` files: one per table per dialect.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use camino::{Utf8Path, Utf8PathBuf};
 use insta::internals::TextSnapshotContents;
@@ -68,7 +69,11 @@ impl Redactions {
 /// The body of a table's snapshot: a JSON array of records, keys sorted, one field a line.
 /// Each record carries `"@version"`: the version whose testdata inserted it (see
 /// [`crate::origin`]); `origins` is in row order, and may be empty.
-pub fn render(dump: &TableDump, origins: &[Option<Origin>], redactions: &Redactions) -> String {
+pub fn render(
+    dump: &TableDump,
+    origins: &[Option<Arc<Origin>>],
+    redactions: &Redactions,
+) -> String {
     render_with_records(dump, origins, redactions).0
 }
 
@@ -77,7 +82,7 @@ pub fn render(dump: &TableDump, origins: &[Option<Origin>], redactions: &Redacti
 /// big table's objects are never all held at once.
 fn render_with_records(
     dump: &TableDump,
-    origins: &[Option<Origin>],
+    origins: &[Option<Arc<Origin>>],
     redactions: &Redactions,
 ) -> (String, Vec<crate::matrix::Record>) {
     if dump.rows.is_empty() {
@@ -123,8 +128,21 @@ fn render_with_records(
     let in_key: Vec<bool> = (0..dump.columns.len())
         .map(|at| key_columns.contains(&Some(at)))
         .collect();
+    let mut last: Option<(Arc<Origin>, String, String)> = None;
     for (i, row) in dump.rows.iter().enumerate() {
-        let version = origins.get(i).and_then(Option::as_ref).map(Origin::label);
+        // Records of one version come together: their label is written once.
+        let version = origins.get(i).and_then(Option::as_ref).map(|origin| {
+            if !last
+                .as_ref()
+                .is_some_and(|(o, _, _)| Arc::ptr_eq(o, origin))
+            {
+                let label = origin.label();
+                let text = json_text(&Value::from(label.as_str()));
+                last = Some((Arc::clone(origin), label, text));
+            }
+            let (_, label, text) = last.as_ref().expect("set just above");
+            (label, text)
+        });
         // What the record holds under `@version` in the end: its origin, unless a column of
         // that name hides it.
         let mut held_version = None;
@@ -137,10 +155,10 @@ fn render_with_records(
         body.push_str("  {");
         for (name, at, replacement) in &fields {
             let (text, pretty) = match at {
-                None => match &version {
-                    Some(label) => {
+                None => match version {
+                    Some((label, text)) => {
                         held_version = Some(label.clone());
-                        (json_text(&Value::from(label.as_str())), None)
+                        (text.clone(), None)
                     }
                     None => continue,
                 },
@@ -264,7 +282,7 @@ pub struct Item {
 impl Item {
     pub fn table(
         dump: &TableDump,
-        origins: &[Option<Origin>],
+        origins: &[Option<Arc<Origin>>],
         dialect: Dialect,
         redactions: &Redactions,
     ) -> Item {
@@ -388,17 +406,17 @@ pub fn check(
     for item in items {
         let path = folder.join(format!("{}.snap", item.stem));
         seen.insert(item.stem.as_str());
-        let status = match accepted.get(&item.stem).cloned() {
+        let status = match accepted.get(&item.stem) {
             None => Status::New {
                 body: item.body.clone(),
             },
             Some(old) => {
                 let new = normalise(&item.body);
-                if old == new {
+                if *old == new {
                     Status::Unchanged
                 } else {
                     Status::Changed {
-                        diff: diff(&old, &new, &path),
+                        diff: diff(old, &new, &path),
                     }
                 }
             }
@@ -472,8 +490,17 @@ fn read_snapshot(path: &Utf8Path) -> Result<Option<String>, Error> {
     ))
 }
 
-fn normalise(body: &str) -> String {
-    TextSnapshotContents::new(body.to_string(), TextSnapshotKind::File).to_string()
+/// The body as insta compares it: without trailing white space, and with `\n` line ends. Most
+/// bodies are that already, and are not copied.
+fn normalise(body: &str) -> std::borrow::Cow<'_, str> {
+    let normal = !body.contains('\r') && !body.ends_with(char::is_whitespace);
+    if normal {
+        std::borrow::Cow::Borrowed(body)
+    } else {
+        TextSnapshotContents::new(body.to_string(), TextSnapshotKind::File)
+            .to_string()
+            .into()
+    }
 }
 
 /// The `.snap` files in `dir`, sorted; none when it does not exist.
@@ -574,9 +601,9 @@ mod tests {
             ],
             keyed: Some(true),
         };
-        let origins = [Some(Origin::Testdata(
+        let origins = [Some(Arc::new(Origin::Testdata(
             crate::version::Version::parse("7").unwrap(),
-        ))];
+        )))];
         let redactions =
             Redactions::new(&BTreeMap::from([("*.created_*".into(), "[now]".into())])).unwrap();
         for (key, origins) in [(dump.order_by.clone(), &origins[..]), (Vec::new(), &[][..])] {
@@ -609,6 +636,49 @@ mod tests {
         }
     }
 
+    /// A label is written once for the records of one origin in a row; each record still
+    /// carries its own.
+    #[test]
+    fn each_record_carries_its_own_origin() {
+        let dump = TableDump {
+            name: "t".into(),
+            columns: vec!["id".into()],
+            order_by: vec!["id".into()],
+            rows: (1..=6).map(|id| vec![Value::from(id)]).collect(),
+            keyed: Some(true),
+        };
+        let v = |v: &str| Arc::new(Origin::Testdata(crate::Version::parse(v).unwrap()));
+        let (one, two) = (v("1"), v("2"));
+        let origins = [
+            Some(Arc::clone(&one)),
+            Some(Arc::clone(&one)),
+            Some(two),
+            None,
+            Some(one),
+            Some(Arc::new(Origin::Migration(
+                crate::Version::parse("1").unwrap(),
+            ))),
+        ];
+        let (body, small) = render_with_records(&dump, &origins, &Redactions::default());
+        let records: Vec<Value> = serde_json::from_str(&body).unwrap();
+        let labels: Vec<Option<&str>> = records
+            .iter()
+            .map(|r| r.get(VERSION_KEY).and_then(Value::as_str))
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                Some("1"),
+                Some("1"),
+                Some("2"),
+                None,
+                Some("1"),
+                Some("migration 1")
+            ]
+        );
+        assert_eq!(small.len(), 6);
+    }
+
     /// [`check`] against what is on disk now.
     fn check_on_disk(
         dir: &Utf8Path,
@@ -636,7 +706,9 @@ mod tests {
             ],
         };
         let origins = [
-            Some(Origin::Testdata(crate::Version::parse("7").unwrap())),
+            Some(Arc::new(Origin::Testdata(
+                crate::Version::parse("7").unwrap(),
+            ))),
             None,
         ];
         let (body, small) = render_with_records(&dump, &origins, &Redactions::default());

@@ -668,7 +668,21 @@ impl Ladder {
             };
             let at = from.map(|d| &d.at);
             let mut on_step = |timing: &StepTiming| progress(Progress::Step { dialect, timing });
-            let climb = runner::climb_from(&mut engine, plan, at, ignore, &mut on_step).await?;
+            let mut climb = runner::climb_from(&mut engine, plan, at, ignore, &mut on_step).await?;
+            // The tables' snapshots are written on other threads while the schema is read.
+            let rendering = {
+                let tables = std::mem::take(&mut climb.tables);
+                let origins = std::mem::take(&mut climb.origins);
+                let redactions = redactions.clone();
+                tokio::task::spawn_blocking(move || {
+                    let pairs: Vec<_> = tables.iter().zip(&origins).collect();
+                    let items: Vec<Item> = par::map(&pairs, |(dump, origins)| {
+                        Item::table(dump, origins, dialect, &redactions)
+                    });
+                    drop(pairs);
+                    (items, tables, origins)
+                })
+            };
             let schema = engine.schema(ignore).await.map_err(|message| Error::Dump {
                 context: "read the schema".into(),
                 dialect,
@@ -680,7 +694,7 @@ impl Ladder {
             } else {
                 None
             };
-            Ok::<_, Error>((loaded, climb, schema, down))
+            Ok::<_, Error>((loaded, climb, rendering, schema, down))
         };
         let climbed = tokio::select! {
             climbed = work => climbed,
@@ -688,7 +702,7 @@ impl Ladder {
         };
         // The scratch database goes whatever happened on it; when it cannot, both are said.
         let closed = engine.close().await;
-        let (loaded, climb, schema, down) = match (climbed, closed) {
+        let (loaded, climb, rendering, schema, down) = match (climbed, closed) {
             (Ok(climbed), Ok(())) => climbed,
             (Err(e), Ok(())) | (Ok(_), Err(e)) => return Err(e),
             (Err(e), Err(cleanup)) => return Err(Error::Also(Box::new(e), Box::new(cleanup))),
@@ -697,10 +711,9 @@ impl Ladder {
         run.steps = climb.steps;
         run.dump_time = climb.dump_time;
 
-        let tables: Vec<_> = climb.tables.iter().zip(&climb.origins).collect();
-        let mut items: Vec<Item> = par::map(&tables, |(dump, origins)| {
-            Item::table(dump, origins, dialect, redactions)
-        });
+        let (mut items, tables, origins) = rendering
+            .await
+            .map_err(|e| Error::Usage(format!("writing the snapshots failed: {e}")))?;
         items.push(Item::schema(schema.render(), dialect));
         items.extend(climb.queries.iter().map(|q| Item::queries(q, dialect)));
         let mut accepted = reading
@@ -716,7 +729,7 @@ impl Ladder {
             items,
             &mut accepted,
         ));
-        par::drop_later((climb.tables, climb.origins, accepted));
+        par::drop_later((tables, origins, accepted));
 
         if let Some(down) = down {
             run.down = Some(down?);

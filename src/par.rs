@@ -47,9 +47,9 @@ pub(crate) fn drop_later<T: Send + 'static>(value: T) {
     });
 }
 
-/// Lowers the calling thread's priority, for work done beside the climb that it never waits
-/// for (scanning the scripts ahead of it, reading the accepted snapshots, freeing): on a
-/// machine with fewer cores than busy threads, the climb keeps its own.
+/// Lowers the calling thread's priority, for work done beside the climb that it does not wait
+/// for (reading the accepted snapshots, freeing): on a machine with fewer cores than busy
+/// threads, the climb keeps its own. (Not the scans: the climb waits for each.)
 pub(crate) fn in_background() {
     #[cfg(target_os = "linux")]
     // SAFETY: gettid has no preconditions; setpriority only changes this thread's nice value

@@ -420,7 +420,6 @@ impl<'p> Scripts<'p> {
         let (send, scans) = std::sync::mpsc::channel();
         let theirs = Arc::clone(&scripts);
         std::thread::spawn(move || {
-            crate::par::in_background();
             for sql in theirs.iter() {
                 // The climb stopped: no one wants the rest.
                 if send.send(Scan::of(sql, dialect)).is_err() {

@@ -239,20 +239,23 @@ struct Lines {
 impl Lines {
     const EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
-    /// Lines, and the thread that writes them until [`Lines::finish`].
-    fn start() -> std::sync::Arc<Lines> {
+    /// Lines, and, when `wanted`, the thread that writes them until [`Lines::finish`].
+    fn start(wanted: bool) -> std::sync::Arc<Lines> {
         let lines = std::sync::Arc::new(Lines::default());
         let theirs = std::sync::Arc::clone(&lines);
-        let flushing = std::thread::Builder::new().spawn(move || {
-            while !theirs.done.load(std::sync::atomic::Ordering::Acquire) {
-                std::thread::sleep(Self::EVERY);
-                theirs.flush();
-            }
+        let flushing = wanted.then(|| {
+            std::thread::Builder::new().spawn(move || {
+                while !theirs.done.load(std::sync::atomic::Ordering::Acquire) {
+                    std::thread::sleep(Self::EVERY);
+                    theirs.flush();
+                }
+            })
         });
         // Without the thread, each line goes out as it comes.
+        let flushing = flushing.is_some_and(|spawned| spawned.is_ok());
         lines
             .done
-            .store(flushing.is_err(), std::sync::atomic::Ordering::Release);
+            .store(!flushing, std::sync::atomic::Ordering::Release);
         lines
     }
 
@@ -656,7 +659,8 @@ fn run(args: RunArgs) -> i32 {
         );
         bar
     });
-    let lines = Lines::start();
+    // With a bar, lines go above it as they come.
+    let lines = Lines::start(bar.is_none());
     let print = |line: String| match &bar {
         Some(bar) => bar.println(line),
         None => lines.push(&line),

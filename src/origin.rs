@@ -212,7 +212,7 @@ impl Origins {
             let created = scan
                 .created
                 .as_deref()
-                .filter(|_| self.listed && after != After::Dump && !reach.triggers);
+                .filter(|_| scanned && !reach.triggers);
             let created: Option<Vec<String>> = match created {
                 Some(created) => {
                     let created: Vec<String> = created.split(' ').map(String::from).collect();
@@ -946,8 +946,8 @@ struct Touched {
 /// RETURNING … | ORDER BY … | LIMIT …]`: the table it updates, by its own name lower-cased (as
 /// [`insert_target`] gives it), and the columns it assigns, lower-cased: every name left of an
 /// assignment's `=` (`a`, `t.a`, `(a, b)`). Not SQLite's `UPDATE OR …` (REPLACE deletes rows),
-/// PostgreSQL's `UPDATE ONLY`, MySQL's modifiers or multi-table UPDATE, nor a name with a space
-/// in it.
+/// PostgreSQL's `UPDATE ONLY`, MySQL's modifiers or multi-table UPDATE, nor one naming a table
+/// or column with white space in it ([`Scan::updated`] holds them between spaces).
 fn plain_update(sql: &str, dialect: crate::Dialect) -> Option<(String, Vec<String>)> {
     use crate::tokens::Tok;
     let toks = crate::tokens::lex(sql, dialect).toks;
@@ -969,12 +969,12 @@ fn plain_update(sql: &str, dialect: crate::Dialect) -> Option<(String, Vec<Strin
         at(i)?.text()?;
         i += 1;
     }
-    if !at(i)?.is("set") || table.contains(char::is_whitespace) {
+    if !at(i)?.is("set") {
         return None;
     }
     i += 1;
     let mut columns = Vec::new();
-    loop {
+    'assignments: loop {
         // The assigned columns, up to the `=` outside any parentheses.
         let mut depth = 0usize;
         loop {
@@ -992,7 +992,7 @@ fn plain_update(sql: &str, dialect: crate::Dialect) -> Option<(String, Vec<Strin
         let mut depth = 0usize;
         loop {
             match at(i) {
-                None | Some(Tok::Punct(';')) => return Some((table.to_lowercase(), columns)),
+                None | Some(Tok::Punct(';')) => break 'assignments,
                 Some(Tok::Punct('(')) => depth += 1,
                 Some(Tok::Punct(')')) => depth = depth.checked_sub(1)?,
                 Some(Tok::Punct(',')) if depth == 0 => break,
@@ -1000,7 +1000,7 @@ fn plain_update(sql: &str, dialect: crate::Dialect) -> Option<(String, Vec<Strin
                     if depth == 0
                         && tok.is_any(&["from", "where", "returning", "order", "limit"]) =>
                 {
-                    return Some((table.to_lowercase(), columns));
+                    break 'assignments;
                 }
                 Some(_) => {}
             }
@@ -1008,6 +1008,11 @@ fn plain_update(sql: &str, dialect: crate::Dialect) -> Option<(String, Vec<Strin
         }
         i += 1;
     }
+    let spaced = |name: &str| name.contains(char::is_whitespace);
+    if spaced(table) || columns.iter().any(|c| spaced(c)) {
+        return None;
+    }
+    Some((table.to_lowercase(), columns))
 }
 
 /// The table a plain `CREATE TABLE <name> (` creates ([`Touched::created`]).
@@ -1606,6 +1611,7 @@ mod tests {
             "UPDATE t1, t2 SET t1.a = t2.b",
             "UPDATE t1 JOIN t2 ON t1.id = t2.id SET t1.a = t2.b",
             r#"UPDATE "a b" SET a = 1"#,
+            r#"UPDATE t SET "my id" = 1"#,
             "UPDATE t SET a = 1, WHERE b",
             "UPDATE t SET (a = 1",
             "UPDATE t",

@@ -143,9 +143,9 @@ fn render_with_records(
             let (_, label, text) = last.as_ref().expect("set just above");
             (label, text)
         });
-        // What the record holds under `@version` in the end: its origin, unless a column of
-        // that name hides it.
-        let mut held_version = None;
+        // What the record holds under `@version` in the end, and as JSON: its origin, unless a
+        // column of that name hides it.
+        let mut held_version: Option<(String, String)> = None;
         if i > 0 {
             body.push_str(",\n");
         }
@@ -157,7 +157,7 @@ fn render_with_records(
             let (text, pretty) = match at {
                 None => match version {
                     Some((label, text)) => {
-                        held_version = Some(label.clone());
+                        held_version = Some((label.clone(), text.clone()));
                         (text.clone(), None)
                     }
                     None => continue,
@@ -166,10 +166,10 @@ fn render_with_records(
                     let value = row.get(*at).unwrap_or(&Value::Null);
                     let replaced = replacement.filter(|_| !value.is_null()).map(Value::from);
                     let shown = replaced.as_ref().unwrap_or(value);
-                    if name.as_str() == VERSION_TEXT {
-                        held_version = shown.as_str().map(String::from);
-                    }
                     let text = json_text(shown);
+                    if name.as_str() == VERSION_TEXT {
+                        held_version = shown.as_str().map(|s| (s.to_string(), text.clone()));
+                    }
                     if in_key[*at] {
                         values[*at] = Some(text.clone());
                     }
@@ -211,7 +211,7 @@ fn render_with_records(
         let key = (!key_columns.is_empty()).then(|| {
             let mut key = String::from("[");
             match &held_version {
-                Some(label) => key.push_str(&json_text(&Value::from(label.as_str()))),
+                Some((_, text)) => key.push_str(text),
                 None => key.push_str("null"),
             }
             for at in &key_columns {
@@ -224,6 +224,7 @@ fn render_with_records(
             key.push(']');
             key
         });
+        let held_version = held_version.map(|(label, _)| label);
         small.push(crate::matrix::Record::of_text(held_version, key, &compact));
     }
     body.push_str("\n]");
